@@ -1,0 +1,48 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a helper.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo
+TODAY ?=
+
+.PHONY: demo test venv dev sysdeps lint bench clean
+
+$(BIN)/duban: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+venv: $(BIN)/duban
+
+$(VENV)/.dev: $(BIN)/duban
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+dev: $(VENV)/.dev
+
+# System packages the tests drive for real: LibreOffice (opens our files), poppler (PDF -> PNG),
+# Chinese fonts. Installed only when missing, so a second run is fast.
+sysdeps:
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+		echo "安装测试所需系统软件包（LibreOffice、poppler、中文字体）…"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			libreoffice-calc libreoffice-writer poppler-utils fonts-noto-cjk >/dev/null; \
+	fi
+
+demo: venv
+	$(BIN)/duban demo $(DEMO_DIR) --force $(if $(TODAY),--today $(TODAY))
+
+test: dev sysdeps
+	$(BIN)/python -m pytest -q
+
+lint: dev
+	$(BIN)/ruff check automation tests bench
+	$(BIN)/ruff format --check automation tests bench
+
+bench: dev
+	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info .pytest_cache

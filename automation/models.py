@@ -1,0 +1,241 @@
+"""Plain data passed between the reader, the pure rules core and the writers.
+
+Nothing here touches files or the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from . import schema
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One row of 校验问题: where (sheet + cell such as ``K12``), what is wrong, how to fix it."""
+
+    sheet: str
+    cell: str
+    message: str
+    fix: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A responsible unit from 责任单位."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    head: str = ""
+    leader: str = ""
+    contact: str = ""
+    phone: str = ""
+    emails: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """A parsed 反馈周期. ``kind`` is one of none/weekly/biweekly/monthly/quarterly/dates."""
+
+    text: str
+    kind: str
+    weekday: int | None = None  # 0 = Monday, for weekly/biweekly
+    days: tuple[int, ...] = ()  # days of month, for monthly/quarterly
+    dates: tuple[tuple[int, int], ...] = ()  # (month, day) pairs, for dates/quarterly
+
+
+@dataclass
+class Item:
+    """One normalised ledger row (督查事项). ``row`` is the 1-based sheet row it came from."""
+
+    row: int
+    id: str
+    id_assigned: bool = False
+    category: str = ""
+    source: str = ""
+    content: str = ""
+    requirement: str = ""
+    leader: str = ""
+    unit: str | None = None  # canonical unit name, None when it could not be matched
+    unit_text: str = ""  # as typed
+    co_units: tuple[str, ...] = ()
+    person: str = ""
+    phone: str = ""
+    assigned_on: date | None = None
+    deadline: date | None = None
+    ongoing: bool = False
+    extended_to: date | None = None
+    cadence: Cadence | None = None
+    cadence_text: str = ""
+    latest_progress: str = ""
+    last_feedback_on: date | None = None
+    progress: float | None = None  # 0-100
+    typed_status: str = schema.STATUS_IN_PROGRESS
+    done_on: date | None = None
+    owner: str = ""
+    note: str = ""
+
+    @property
+    def effective_deadline(self) -> date | None:
+        return self.extended_to or self.deadline
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One row of 进展记录."""
+
+    date: date
+    item_id: str
+    unit: str = ""
+    text: str = ""
+    progress: float | None = None
+    evidence: str = ""
+    entered_by: str = ""
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One issued letter, from 发文登记 or the history database."""
+
+    doc_no: str
+    type: str
+    date: date
+    unit: str = ""
+    item_ids: tuple[str, ...] = ()
+    file: str = ""
+
+
+class Settings:
+    """The 参数设置 values by key (see ``schema.SETTINGS_DEFAULTS``), defaults filled in."""
+
+    def __init__(self, values: dict[str, object] | None = None):
+        self._values = {s.key: s.default for s in schema.SETTINGS_DEFAULTS}
+        self._values.update(values or {})
+
+    def __getattr__(self, key: str):
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def get(self, key: str, default=None):
+        return self._values.get(key, default)
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self._values)
+
+    def __repr__(self) -> str:
+        return f"Settings({self._values!r})"
+
+
+@dataclass
+class Ledger:
+    """Everything read from one workbook, normalised, plus the problems found reading it."""
+
+    items: list[Item] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
+    letters: list[Letter] = field(default_factory=list)
+    settings: Settings = field(default_factory=Settings)
+    calendar_overrides: dict[date, bool] = field(default_factory=dict)  # date -> is working day
+    problems: list[Problem] = field(default_factory=list)
+    # Where the ledger sheet's header is and which column each key sits in (1-based),
+    # so writers put the computed columns back in the right place.
+    ledger_sheet: str = schema.LEDGER
+    header_row: int = 1
+    columns: dict[str, int] = field(default_factory=dict)
+    last_row: int = 1
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The computed columns of one item (SPEC §3.3). ``None`` means "cannot be computed"."""
+
+    item_id: str
+    row: int
+    light: str
+    status: str
+    days_left: int | None = None
+    days_overdue: int | None = None
+    next_feedback_on: date | None = None
+    expected_progress: int | None = None
+    deviation: int | None = None
+    level: str = ""
+    reminder_count: int = 0
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    """One row of 考评排名 for one unit and period."""
+
+    unit: str
+    period: str
+    score: float
+    rank: int
+    details: dict[str, float] = field(default_factory=dict)
+
+
+# --- what to write: one plan shared by the file writer and the live (xlwings) writer ---
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """Set one cell (1-based row/col) of a sheet to a value (str, int, float, date or None)."""
+
+    sheet: str
+    row: int
+    col: int
+    value: object
+
+
+@dataclass
+class GeneratedSheet:
+    """A sheet the refresh regenerates whole: a grid of values with light formatting hints.
+
+    ``rows`` is the full grid (header rows included); ``header_rows`` are 0-based indexes
+    of rows styled as headers; ``number_formats`` maps 0-based column -> Excel format.
+    """
+
+    name: str
+    rows: list[list[object]]
+    header_rows: tuple[int, ...] = (0,)
+    widths: tuple[float, ...] = ()
+    number_formats: dict[int, str] = field(default_factory=dict)
+    freeze_rows: int = 1
+    # A bar chart: (title, category column, value column, first data row, last data row), 0-based.
+    chart: tuple[str, int, int, int, int] | None = None
+
+
+@dataclass
+class WritePlan:
+    """Everything one refresh changes in the workbook, and nothing else."""
+
+    cells: list[CellWrite] = field(default_factory=list)
+    sheets: list[GeneratedSheet] = field(default_factory=list)
+    appends: dict[str, list[list[object]]] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What the pure core computes for one ledger as of ``today``."""
+
+    today: date
+    results: list[ItemResult] = field(default_factory=list)  # one per item, same order as items
+    problems: list[Problem] = field(default_factory=list)  # rule/calendar problems (reader's are in Ledger)
+    scores: list[UnitScore] = field(default_factory=list)
+    period: str = ""  # the scoring period's label, e.g. "2026年第4季度"
+
+    def status_counts(self) -> dict[str, int]:
+        """Count items by 计算状态, in the order of ``schema.COMPUTED_STATUSES``."""
+        counts = {s: 0 for s in schema.COMPUTED_STATUSES}
+        for r in self.results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        return {k: v for k, v in counts.items() if v}
