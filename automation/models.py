@@ -153,6 +153,9 @@ class Ledger:
     header_row: int = 1
     columns: dict[str, int] = field(default_factory=dict)
     last_row: int = 1
+    # The ledger sheet's last used column in any row (extra staff columns included), so
+    # computed columns missing from an office's own ledger are added beyond it, never on it.
+    max_col: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,130 @@
+"""The refresh: read the ledger, compute, write the results back losslessly, record history.
+
+This is the library twin of `duban refresh`; the CLI only parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from . import engine, reader, safety, summaries, xlsxpatch
+from .history import History
+from .models import Ledger, Outcome, Problem, WritePlan
+
+# Ledgers larger than this (bytes) take long enough that a progress bar helps.
+PROGRESS_MIN_BYTES = 1_500_000
+
+
+@dataclass
+class RefreshReport:
+    """What a refresh did, for the CLI summary and for callers such as the daily job."""
+
+    path: Path
+    today: date
+    dry_run: bool
+    ledger: Ledger
+    outcome: Outcome
+    plan: WritePlan
+    backup: Path | None = None
+    seconds: float = 0.0
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [*self.ledger.problems, *self.outcome.problems]
+
+    def summary(self) -> str:
+        """Describe the refresh in a few Chinese lines."""
+        counts = "，".join(f"{k} {v}" for k, v in self.outcome.status_counts().items()) or "无事项"
+        lines = [
+            f"台账：{self.path}",
+            f"计算日期：{self.today.isoformat()}，共 {len(self.ledger.items)} 项：{counts}",
+        ]
+        if self.problems:
+            lines.append(f"校验问题 {len(self.problems)} 条，详见“校验问题”表（或运行 duban check 查看）")
+        else:
+            lines.append("校验问题：无")
+        if self.dry_run:
+            lines.append("试运行（--dry-run）：未写入任何文件")
+        else:
+            lines.append(f"已写回台账（用时 {self.seconds:.1f} 秒）")
+            if self.backup:
+                lines.append(f"刷新前的备份：{self.backup}")
+        lines.extend(f"输出：{p}" for p in self.outputs)
+        return "\n".join(lines)
+
+
+@contextmanager
+def _steps(path: Path, show: bool | None):
+    """Yield a function that announces each step, drawn as a progress bar on big ledgers."""
+    if show is None:
+        show = path.stat().st_size >= PROGRESS_MIN_BYTES
+    if not show:
+        yield lambda description: None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("刷新台账", total=4)
+
+        def step(description: str) -> None:
+            progress.update(task, description=description, advance=1)
+
+        yield step
+
+
+def refresh(
+    path: Path,
+    *,
+    today: date,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: bool | None = None,
+) -> RefreshReport:
+    """Refresh one ledger workbook in place (or only compute, with ``dry_run``)."""
+    started = time.monotonic()
+    path = Path(path)
+    now = now or datetime.now()
+    if not dry_run:
+        safety.check_not_open(path)
+    with _steps(path, progress) as step:
+        expected = safety.fingerprint(path) if path.exists() else None
+        step("读取台账")
+        ledger = reader.read_ledger(path, today=today)
+        history = History(path) if not dry_run else None
+        try:
+            letters = _all_letters(ledger, history)
+            previous = history.previous_levels() if history else {}
+            step("计算状态与预警")
+            outcome = engine.compute(ledger, today, letters=letters, previous_levels=previous)
+            plan = summaries.build_plan(ledger, outcome, now=now)
+            report = RefreshReport(path, today, dry_run, ledger, outcome, plan)
+            if dry_run:
+                return report
+            step("写回台账")
+            report.backup = safety.write_atomically(
+                path,
+                expected,
+                lambda tmp: xlsxpatch.apply_plan(path, plan, tmp),
+                backups_kept=int(ledger.settings.backups_kept),
+            )
+            step("记录历史")
+            history.record_refresh(today, now, ledger.items, outcome.results)
+        finally:
+            if history:
+                history.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _all_letters(ledger: Ledger, history: History | None):
+    """Merge letters registered in 发文登记 with those in the history database, once each."""
+    seen = {letter.doc_no: letter for letter in ledger.letters}
+    if history:
+        for letter in history.letters():
+            seen.setdefault(letter.doc_no, letter)
+    return list(seen.values())

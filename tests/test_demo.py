@@ -1,0 +1,293 @@
+"""`duban demo`: a realistic, deterministic demo ledger with every dirty case of SPEC §3.4."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+from openpyxl.utils.datetime import to_excel
+
+from automation import schema
+from automation.demo import DIRTY_CASES, build_demo, make_demo_data
+from automation.errors import DubanError
+
+TODAY = date(2026, 11, 20)
+SEED = 7
+CADENCE_FORMS = [
+    "无", "一次性", "每周五", "每两周", "每月10日", "每月10日、25日", "每季度",
+    "每季度末月10日", "4月10日、7月10日、10月10日、12月10日", "每月10日前",
+]  # fmt: skip
+SPEC_3_4_CASES = {
+    "date_serial", "date_dash", "date_slash", "date_dot", "date_chinese", "date_month_day",
+    "date_spaces", "date_fullwidth", "date_invalid", "unit_typo", "unit_alias", "unit_spaces",
+    "id_duplicate", "id_blank", "progress_percent", "progress_fraction", "progress_formula",
+    "done_before_assigned", "done_without_date", "closed_without_date", "bad_cadence",
+    "merged_cells", "hidden_row", "empty_rows",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory):
+    return build_demo(
+        tmp_path_factory.mktemp("demo"), seed=SEED, items=320, today=TODAY, force=False
+    )
+
+
+@pytest.fixture(scope="module")
+def wb(demo_path):
+    return openpyxl.load_workbook(demo_path)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_demo_data(seed=SEED, items=320, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def ledger(wb):
+    """The ledger's rows as dicts by header, with their sheet row numbers."""
+    ws = wb[schema.LEDGER]
+    header = [c.value for c in ws[1]]
+    return {
+        row[0].row: dict(zip(header, (c.value for c in row), strict=True))
+        for row in ws.iter_rows(min_row=2)
+    }
+
+
+def cell(wb, ref: str):
+    sheet, address = ref.split("!")
+    return wb[sheet][address]
+
+
+def as_date(value):
+    return value.date() if isinstance(value, datetime) else value
+
+
+def all_values(path) -> dict[str, list[tuple]]:
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb}
+
+
+# --- determinism -------------------------------------------------------------------------
+
+
+def test_same_seed_and_today_give_identical_cells(tmp_path, demo_path):
+    again = build_demo(tmp_path / "again", seed=SEED, items=320, today=TODAY, force=False)
+    assert all_values(again) == all_values(demo_path)
+
+
+def test_other_seed_or_today_gives_other_cells(tmp_path, demo_path):
+    other_seed = build_demo(tmp_path / "s", seed=SEED + 1, items=320, today=TODAY, force=False)
+    other_day = build_demo(
+        tmp_path / "d", seed=SEED, items=320, today=date(2026, 6, 1), force=False
+    )
+    mine = all_values(demo_path)[schema.LEDGER]
+    assert all_values(other_seed)[schema.LEDGER] != mine
+    assert all_values(other_day)[schema.LEDGER] != mine
+
+
+def test_same_cells_in_fresh_processes_whatever_the_hash_seed():
+    script = (
+        "import hashlib; from datetime import date; from automation.demo import make_demo_data; "
+        f"d = make_demo_data(seed={SEED}, items=320, today=date(2026, 11, 20)); "
+        "print(hashlib.sha256(repr((d.ledger, d.units, d.progress_log, d.dirty)).encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        ).stdout  # fmt: skip
+        for hash_seed in ("1", "2")
+    }
+    assert len(digests) == 1 and len(digests.pop()) == 65
+
+
+def test_too_few_items_is_refused_in_chinese(tmp_path):
+    with pytest.raises(DubanError, match="--items"):
+        build_demo(tmp_path, seed=1, items=20, today=TODAY, force=False)
+    assert not (tmp_path / "督查台账.xlsx").exists()
+
+
+def test_refuses_to_overwrite_without_force(demo_path):
+    with pytest.raises(DubanError, match="--force"):
+        build_demo(demo_path.parent, seed=1, items=300, today=TODAY, force=False)
+    build_demo(demo_path.parent, seed=SEED, items=320, today=TODAY, force=True)
+
+
+# --- realism -----------------------------------------------------------------------------
+
+
+def test_size_and_units(wb, ledger):
+    items = [r for r in ledger.values() if r["事项内容"]]
+    assert len(items) == 320
+    units = list(wb[schema.UNITS].iter_rows(min_row=2, values_only=True))
+    names = [u[0] for u in units]
+    assert len(names) >= 25 and len(set(names)) == len(names)
+    assert {"县发改委", "县住建局", "城关镇"} <= set(names)
+    assert sum(1 for n in names if n.endswith(("镇", "乡", "街道"))) >= 5
+    for name, aliases, head, leader, contact, phone, email, cc in units:
+        assert aliases and head and leader and contact and phone, name
+        assert re.fullmatch(r"[a-z-]+@example\.gov\.cn", email), email
+        assert cc is None or cc.endswith("@example.gov.cn")
+    assert any(u[7] for u in units)  # some units copy their office
+
+
+def test_every_category_status_and_cadence(ledger):
+    rows = list(ledger.values())
+    assert {r["事项类别"] for r in rows} >= set(schema.CATEGORIES)
+    assert {r["办理状态"] for r in rows} >= set(schema.TYPED_STATUSES) | {None}
+    assert {r["反馈周期"] for r in rows} >= set(CADENCE_FORMS)
+    assert sum(1 for r in rows if r["延期至"]) >= 5
+    assert {r["办结时限"] for r in rows} & set(schema.ONGOING_WORDS)
+    sources = " ".join(str(r["来源依据"]) for r in rows)
+    for word in ("县政府工作报告", "十件民生实事", "常务会议纪要〔2026〕", "批示", "12345热线"):
+        assert word in sources
+
+
+def test_dates_are_realistic_relative_to_today(ledger):
+    rows = [r for r in ledger.values() if r["事项内容"]]
+    assigned = [as_date(r["交办日期"]) for r in rows if isinstance(r["交办日期"], datetime)]
+    assert all(TODAY.replace(year=TODAY.year - 1) < d < TODAY for d in assigned)
+    recent = sum(1 for d in assigned if (TODAY - d).days <= 300)
+    assert recent / len(assigned) > 0.8
+    open_rows = [
+        r for r in rows if r["办理状态"] in ("办理中", None) and isinstance(r["办结时限"], datetime)
+    ]
+    overdue = sum(1 for r in open_rows if not r["延期至"] and as_date(r["办结时限"]) < TODAY)
+    assert 0.08 <= overdue / len(rows) <= 0.2
+    done = [as_date(r["办结日期"]) for r in rows if isinstance(r["办结日期"], datetime)]
+    assert len(done) > 60 and max(done) <= TODAY
+
+
+def test_progress_log_history(wb, ledger):
+    log = list(wb[schema.PROGRESS_LOG].iter_rows(min_row=2, values_only=True))
+    assert len(log) >= 300
+    ids = {r["编号"] for r in ledger.values() if r["编号"]}
+    assert all(entry[1] in ids for entry in log)
+    dates = [entry[0] for entry in log]
+    assert dates == sorted(dates) and all(as_date(d) <= TODAY for d in dates)
+
+
+def test_calendar_adds_next_years_holidays(wb):
+    rows = list(wb[schema.CALENDAR].iter_rows(min_row=2, max_col=3, values_only=True))
+    assert (datetime(2027, 1, 1), "休") in [(d, k) for d, k, _ in rows]
+    assert all(k in schema.CALENDAR_KINDS for _, k, _ in rows)
+
+
+def test_settings_are_filled(wb):
+    values = {r[0]: r[1] for r in wb[schema.SETTINGS].iter_rows(min_row=2, values_only=True)}
+    assert values["联系人"] and values["领导邮箱"].endswith("example.gov.cn")
+    assert values["临期提醒工作日"] == 3
+
+
+# --- dirty rows ---------------------------------------------------------------------------
+
+
+def test_every_case_of_spec_3_4_is_injected(data):
+    assert SPEC_3_4_CASES <= set(DIRTY_CASES)
+    assert all(data.dirty[case] for case in DIRTY_CASES), [
+        c for c in DIRTY_CASES if not data.dirty[c]
+    ]
+    dirty_rows = {
+        ref.split("!")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        for refs in data.dirty.values()
+        for ref in refs
+    }
+    assert 0.03 <= len(dirty_rows) / 320 <= 0.1  # about 5 %
+
+
+def test_dirty_dates_look_the_part(wb, data):
+    value = lambda case: cell(wb, data.dirty[case][0]).value  # noqa: E731
+    assert isinstance(value("date_serial"), int) and 45000 < value("date_serial") < 47000
+    assert re.fullmatch(r"20\d\d-\d{1,2}-\d{1,2}", value("date_dash")) and "-0" not in value(
+        "date_dash"
+    )
+    assert re.fullmatch(r"20\d\d/\d\d/\d\d", value("date_slash"))
+    assert re.fullmatch(r"20\d\d\.\d{1,2}\.\d{1,2}", value("date_dot"))
+    assert re.fullmatch(r"20\d\d年\d{1,2}月\d{1,2}日", value("date_chinese"))
+    assert re.fullmatch(r"\d{1,2}月\d{1,2}日", value("date_month_day"))
+    assert value("date_spaces") != value("date_spaces").strip()
+    assert re.fullmatch(r"２０[０-９]{2}-[０-９]{1,2}-[０-９]{1,2}", value("date_fullwidth"))
+    assert re.fullmatch(r"20\d\d\.13\.\d{1,2}", value("date_invalid"))
+
+
+def test_dirty_units_ids_and_progress(wb, data, ledger):
+    value = lambda case: cell(wb, data.dirty[case][0]).value  # noqa: E731
+    units = list(wb[schema.UNITS].iter_rows(min_row=2, max_col=2, values_only=True))
+    names = {u[0] for u in units}
+    aliases = {a for u in units for a in u[1].split(",")}
+    assert value("unit_typo") not in names | aliases
+    assert value("unit_alias") in aliases and value("unit_alias") not in names
+    assert (
+        value("unit_spaces").strip() in names
+        and value("unit_spaces") != value("unit_spaces").strip()
+    )
+    ids = [r["编号"] for r in ledger.values()]
+    assert ids.count(value("id_duplicate")) == 2
+    assert value("id_blank") is None and cell(wb, data.dirty["id_blank"][0]).offset(column=3).value
+    assert re.fullmatch(r"\d{1,2}%", value("progress_percent"))
+    assert 0 < value("progress_fraction") < 1
+    assert re.fullmatch(r"=\d+\+20", value("progress_formula"))
+
+
+def test_dirty_completion_and_statuses(wb, data, ledger):
+    def row_of(case):
+        return ledger[cell(wb, data.dirty[case][0]).row]
+
+    early = row_of("done_before_assigned")
+    assert early["办结日期"] < early["交办日期"] and early["办理状态"] == "已办结"
+    assert row_of("done_without_date")["办理状态"] == "已办结"
+    assert row_of("done_without_date")["办结日期"] is None
+    assert row_of("closed_without_date")["办理状态"] == "已销号"
+    assert row_of("closed_without_date")["办结日期"] is None
+    assert row_of("bad_cadence")["反馈周期"] not in CADENCE_FORMS
+    assert row_of("typed_in_computed")["预警"] == "绿"
+
+
+def test_hidden_merged_and_empty_rows(wb, data, ledger):
+    ws = wb[schema.LEDGER]
+    (hidden,) = data.hidden_rows
+    assert ws.row_dimensions[hidden].hidden and ledger[hidden]["事项内容"]
+    assert [str(r) for r in ws.merged_cells.ranges] == data.merged
+    for ref in data.dirty["empty_rows"]:
+        assert all(v is None for v in ledger[cell(wb, ref).row].values())
+    # the last data row is after the gap: the gap really sits between data
+    assert max(ledger) > cell(wb, data.dirty["empty_rows"][-1]).row
+
+
+# --- a program we did not write: LibreOffice -------------------------------------------
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_the_demo_and_sees_the_same_cells(demo_path, soffice, tmp_path, data):
+    resaved = openpyxl.load_workbook(soffice(demo_path, "xlsx", tmp_path))
+    original = openpyxl.load_workbook(demo_path)
+    formula = cell(original, data.dirty["progress_formula"][0]).coordinate
+    for name in (schema.LEDGER, schema.UNITS, schema.PROGRESS_LOG):
+        theirs, ours = resaved[name], original[name]
+        width = len(schema.SHEET_COLUMNS[name])
+        extra = theirs.iter_rows(min_row=ours.max_row + 1, max_col=width, values_only=True)
+        assert all(v is None for row in extra for v in row), name  # LibreOffice may pad styled rows
+        for row in ours.iter_rows(min_row=1, max_col=width):
+            for c in row:
+                if c.coordinate == formula:
+                    continue
+                seen = theirs[c.coordinate].value
+                if isinstance(c.value, int) and isinstance(seen, datetime):
+                    seen = to_excel(
+                        seen
+                    )  # LibreOffice shows the bare serial with the column's date format
+                assert seen == c.value, (name, c.coordinate)
+    assert (
+        resaved[schema.LEDGER][formula].value.replace(" ", "")
+        == original[schema.LEDGER][formula].value
+    )

@@ -1,0 +1,132 @@
+"""The history database: refresh states, overdue runs, trend, document numbers, letters."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from automation.history import History
+from automation.models import Item, ItemResult, Letter
+
+
+def _refresh(h: History, today: date, statuses: dict[str, str], levels: dict[str, str] | None = None) -> int:
+    items, results = [], []
+    for row, (item_id, status) in enumerate(statuses.items(), start=2):
+        items.append(Item(row=row, id=item_id, unit="县教育局", category="民生实事", deadline=date(2026, 9, 30), progress=50))
+        level = (levels or {}).get(item_id, "")
+        results.append(ItemResult(item_id, row, "红" if status == "逾期" else "绿", status, days_overdue=None, level=level))
+    return h.record_refresh(today, datetime.combine(today, datetime.min.time()), items, results)
+
+
+def test_database_is_created_beside_the_workbook_in_wal_mode(tmp_path):
+    ledger = tmp_path / "台账.xlsx"
+    with History(ledger) as h:
+        _refresh(h, date(2026, 10, 9), {"A": "逾期"})
+    db = sqlite3.connect(tmp_path / ".duban" / "history.sqlite")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    row = db.execute("SELECT today, item_id, unit, category, status, progress, deadline FROM item_state").fetchone()
+    assert row == ("2026-10-09", "A", "县教育局", "民生实事", "逾期", 50.0, "2026-09-30")
+
+
+def test_previous_levels_come_from_the_latest_refresh(tmp_path):
+    with History(tmp_path / "台账.xlsx") as h:
+        assert h.previous_levels() == {}
+        _refresh(h, date(2026, 10, 8), {"A": "逾期", "B": "临期"}, {"A": "催办", "B": "提醒"})
+        _refresh(h, date(2026, 10, 9), {"A": "逾期", "B": "逾期"}, {"A": "限期整改", "B": "催办"})
+        assert h.previous_levels() == {"A": "限期整改", "B": "催办"}
+
+
+def test_overdue_since_is_the_start_of_the_current_unbroken_run(tmp_path):
+    with History(tmp_path / "台账.xlsx") as h:
+        _refresh(h, date(2026, 10, 1), {"A": "逾期", "B": "正常推进"})
+        _refresh(h, date(2026, 10, 2), {"A": "正常推进", "B": "正常推进"})  # extended: run broken
+        _refresh(h, date(2026, 10, 5), {"A": "逾期", "B": "逾期"})
+        _refresh(h, date(2026, 10, 6), {"A": "逾期", "B": "已办结"})
+        _refresh(h, date(2026, 10, 6), {"A": "逾期", "B": "逾期"})  # the day's latest refresh counts
+        _refresh(h, date(2026, 10, 7), {"A": "逾期", "B": "逾期"})
+        assert h.overdue_since("A", date(2026, 10, 7)) == date(2026, 10, 5)
+        assert h.overdue_since("B", date(2026, 10, 7)) == date(2026, 10, 5)
+        assert h.overdue_since("A", date(2026, 10, 1)) == date(2026, 10, 1)
+        assert h.overdue_since("A", date(2026, 10, 2)) is None
+        assert h.overdue_since("nobody", date(2026, 10, 7)) is None
+
+
+def test_trend_counts_overdue_items_at_each_days_latest_refresh(tmp_path):
+    with History(tmp_path / "台账.xlsx") as h:
+        _refresh(h, date(2026, 6, 1), {"A": "逾期"})  # older than 90 days
+        _refresh(h, date(2026, 10, 5), {"A": "逾期", "B": "临期", "C": "逾期"})
+        _refresh(h, date(2026, 10, 6), {"A": "逾期", "B": "逾期", "C": "逾期"})
+        _refresh(h, date(2026, 10, 6), {"A": "已办结", "B": "逾期", "C": "逾期"})
+        _refresh(h, date(2026, 10, 7), {"A": "已办结", "B": "正常推进", "C": "正常推进"})
+        assert h.trend(date(2026, 10, 7)) == [(date(2026, 10, 5), 2), (date(2026, 10, 6), 2), (date(2026, 10, 7), 0)]
+        assert h.trend(date(2026, 10, 6), days=1) == [(date(2026, 10, 6), 2)]
+
+
+def test_duplicate_item_ids_in_one_refresh_are_kept(tmp_path):
+    with History(tmp_path / "台账.xlsx") as h:
+        _refresh(h, date(2026, 10, 9), {"A": "逾期"})
+        items = [Item(row=2, id="X"), Item(row=3, id="X")]
+        results = [ItemResult("X", 2, "红", "逾期"), ItemResult("X", 3, "绿", "正常推进")]
+        h.record_refresh(date(2026, 10, 10), datetime(2026, 10, 10, 8, 30), items, results)
+        assert h.trend(date(2026, 10, 10), days=1) == [(date(2026, 10, 10), 1)]
+
+
+def test_doc_numbers_are_sequential_per_type_and_year_and_never_reused(tmp_path):
+    ledger = tmp_path / "台账.xlsx"
+    with History(ledger) as h:
+        assert [h.reserve_doc_no("催办函", 2026) for _ in range(3)] == [1, 2, 3]
+        assert h.reserve_doc_no("督办通知单", 2026) == 1
+        assert h.reserve_doc_no("催办函", 2027) == 1
+        assert h.reserve_doc_no("催办函", 2026, at_least=12) == 13
+    with History(ledger) as h:  # a letter that failed after reserving still used its number
+        assert h.reserve_doc_no("催办函", 2026) == 14
+
+
+_RESERVE = """
+import sys
+from pathlib import Path
+from automation.history import History
+with History(Path(sys.argv[1])) as h:
+    print(" ".join(str(h.reserve_doc_no("催办函", 2026)) for _ in range(25)))
+"""
+
+
+def test_doc_numbers_are_unique_across_concurrent_processes(tmp_path):
+    ledger = tmp_path / "台账.xlsx"
+    History(ledger).close()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _RESERVE, str(ledger)], stdout=subprocess.PIPE, text=True, cwd=Path.cwd())
+        for _ in range(3)
+    ]
+    numbers = []
+    for p in procs:
+        out, _ = p.communicate(timeout=60)
+        assert p.returncode == 0
+        numbers += [int(n) for n in out.split()]
+    assert sorted(numbers) == list(range(1, 76))
+
+
+def test_letters_round_trip(tmp_path):
+    letter = Letter("督办〔2026〕12号", "催办函", date(2026, 10, 9), "县教育局", ("DB-2026-001", "DB-2026-007"), "催办函/县教育局.docx")
+    with History(tmp_path / "台账.xlsx") as h:
+        seq = h.reserve_doc_no("催办函", 2026)
+        h.record_letter(letter, seq)
+    with History(tmp_path / "台账.xlsx") as h:
+        assert h.letters() == [letter]
+
+
+def test_a_newer_database_is_refused_in_chinese(tmp_path):
+    from automation import errors
+
+    History(tmp_path / "台账.xlsx").close()
+    db = sqlite3.connect(tmp_path / ".duban" / "history.sqlite")
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(errors.ConfigError, match="比本程序新"):
+        History(tmp_path / "台账.xlsx")
