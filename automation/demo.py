@@ -196,7 +196,7 @@ DIRTY_CASES = {
     "id_blank": "编号为空",
     "progress_percent": "完成进度写成 80%",
     "progress_fraction": "完成进度写成 0.8",
-    "progress_formula": "完成进度是公式",
+    "progress_formula": "完成进度是公式（无缓存结果，如未经 Excel 保存的文件）",
     "done_before_assigned": "办结日期早于交办日期",
     "done_without_date": "已办结但没有办结日期",
     "closed_without_date": "已销号但没有办结日期",

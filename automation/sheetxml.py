@@ -62,20 +62,26 @@ def escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def value_tail(value: object, date1904: bool = False) -> bytes:
+    """Return what follows ``<c r=".." s=".."`` for a value: type attribute, value, close."""
+    cls = value.__class__
+    if value is None or (cls is float and not math.isfinite(value)):
+        return b"/>"
+    if cls is bool:
+        return b' t="b"><v>%d</v></c>' % value
+    if cls is int or cls is float or isinstance(value, int | float):
+        return b"><v>" + _number(value).encode() + b"</v></c>"
+    if isinstance(value, date):
+        return b"><v>" + str(excel_serial(value, date1904)).encode() + b"</v></c>"
+    text = escape_text(str(value))
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'.encode()
+
+
 def cell_xml(ref: str, value: object, style: str | None, date1904: bool = False) -> bytes:
     """Return a complete ``<c>`` element for a value (None gives an empty styled cell)."""
     s = f' s="{style}"' if style and style != "0" else ""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return f'<c r="{ref}"{s}/>'.encode()
-    if isinstance(value, bool):
-        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'.encode()
-    if isinstance(value, int | float):
-        return f'<c r="{ref}"{s}><v>{_number(value)}</v></c>'.encode()
-    if isinstance(value, date):
-        return f'<c r="{ref}"{s}><v>{excel_serial(value, date1904)}</v></c>'.encode()
-    text = escape_text(str(value))
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'.encode()
+    return f'<c r="{ref}"{s}'.encode() + value_tail(value, date1904)
 
 
 def _number(value: int | float) -> str:
@@ -161,6 +167,47 @@ StyleFor = Callable[[int, object, str | None], str | None]
 """(col, value, existing style or None when the cell is new) -> style index to use."""
 
 
+def _rows(xml: bytes, start: int, end: int, prefix: bytes):
+    """Yield the (start, end) byte span of each <row> element between start and end."""
+    open_tag, close_tag = b"<" + prefix + b"row", b"</" + prefix + b"row>"
+    n = len(open_tag)
+    pos = start
+    while True:
+        i = xml.find(open_tag, pos, end)
+        if i < 0:
+            return
+        if xml[i + n] not in _CELL_START_END:  # <rowBreaks> and the like are not in sheetData, but be safe
+            pos = i + n
+            continue
+        j = xml.index(b">", i)
+        if xml[j - 1] == 47:  # "/": <row .../>
+            pos = j + 1
+        else:
+            pos = xml.index(close_tag, j) + len(close_tag)
+        yield i, pos
+
+
+def _cells_start_with_r(xml: bytes, prefix: bytes) -> bool:
+    """Tell whether every cell starts ``<c r="``, which allows the fast tail search."""
+    c = b"<" + prefix + b"c"
+    return xml.count(c + b" ") + xml.count(c + b">") == xml.count(c + b' r="')
+
+
+def columns_from_pattern(lo: int) -> bytes:
+    """Return a regex matching the letters of any column >= lo when followed by a digit."""
+    letters = column_letters(lo)
+    n = len(letters)
+    alternatives = []
+    for k, ch in enumerate(letters):
+        if k == n - 1:
+            alternatives.append(f"{letters[:k]}[{ch}-Z]")
+        elif ch < "Z":
+            alternatives.append(f"{letters[:k]}[{chr(ord(ch) + 1)}-Z]" + "[A-Z]" * (n - k - 1))
+    if n < 3:
+        alternatives.append(f"[A-Z]{{{n + 1},3}}")
+    return ("(?:" + "|".join(f"{a}\\d" for a in alternatives) + ")").encode()
+
+
 @dataclass
 class PatchReport:
     """What a patch did that the package level must react to."""
@@ -195,17 +242,18 @@ def patch_cells(
     i = 0
     row_no = 0
     ctx = _Ctx(prefix, cell_re, style_for, date1904, report)
-    for m in row_re.finditer(xml, start, end):
-        row_no = _row_number(m.group(0), row_no)
+    ctx.fast = _cells_start_with_r(xml, prefix)
+    for row_start, row_end in _rows(xml, start, end, prefix):
+        row_no = _row_number(xml[row_start : row_start + 200], row_no)
         while i < len(pending) and pending[i] < row_no:  # rows that do not exist yet
-            out.append(xml[pos : m.start()])
-            pos = m.start()
+            out.append(xml[pos:row_start])
+            pos = row_start
             out.append(ctx.new_row(pending[i], writes[pending[i]]))
             i += 1
         if i < len(pending) and pending[i] == row_no:
-            out.append(xml[pos : m.start()])
-            out.append(ctx.patch_row(m.group(0), row_no, writes[row_no]))
-            pos = m.end()
+            out.append(xml[pos:row_start])
+            out.append(ctx.patch_row(xml[row_start:row_end], row_no, writes[row_no]))
+            pos = row_end
             i += 1
         if i == len(pending):
             break
@@ -231,7 +279,7 @@ def _column_of(letters: bytes) -> int:
 
 
 class _Ctx:
-    """Per-sheet state of one patch: patterns, caches of styles and column letters."""
+    """Per-sheet state of one patch: patterns and caches of cell heads and value tails."""
 
     def __init__(self, prefix: bytes, cell_re: re.Pattern, style_for: StyleFor, date1904: bool, report: PatchReport):
         self.prefix = prefix
@@ -242,26 +290,42 @@ class _Ctx:
         self.cell_open = b"<" + prefix + b"c"
         self.head_re = re.compile(rb"<" + re.escape(prefix) + rb'c\b[^>]*?\sr\s*=\s*"\$?([A-Za-z]{1,3})\$?\d+"')
         self.formula_re = re.compile(rb"<" + re.escape(prefix) + rb"f\b")
-        self._styles: dict[tuple[int, type, str | None], str | None] = {}
-        self._letters: dict[int, str] = {}
+        self._heads: dict[tuple[int, type, str | None], tuple[bytes, bytes]] = {}
+        self._tails: dict[object, bytes] = {}
+        self.fast = False
+        self._from: dict[int, re.Pattern] = {}
+        self._tail_cells = re.compile(
+            rb'(<' + re.escape(prefix) + rb'c r="([A-Z]+)\d+"(?: s="(\d+)")?[^>]*?(?:/>|>.*?</' + re.escape(prefix) + rb'c>))', re.S
+        )
 
-    def _style(self, col: int, value: object, existing: str | None) -> str | None:
+    def _cell(self, row: bytes, col: int, value: object, existing: str | None) -> bytes:
+        """Return a ``<c>`` for a value; ``row`` is the row number as bytes."""
         key = (col, value.__class__, existing)
-        if key not in self._styles:
-            self._styles[key] = self.style_for(col, value, existing)
-        return self._styles[key]
-
-    def _cell(self, row: int, col: int, value: object, existing: str | None) -> bytes:
-        letters = self._letters.get(col)
-        if letters is None:
-            letters = self._letters[col] = column_letters(col)
-        cell = cell_xml(f"{letters}{row}", value, self._style(col, value, existing), self.date1904)
+        head = self._heads.get(key)
+        if head is None:
+            style = self.style_for(col, value, existing)
+            s = b' s="' + style.encode() + b'"' if style and style != "0" else b""
+            head = self._heads[key] = (b'<c r="' + column_letters(col).encode(), b'"' + s)
+        cls = value.__class__
+        if cls is int:
+            tail = b"><v>%d</v></c>" % value
+        else:
+            try:
+                tail = self._tails.get((cls, value))
+            except TypeError:
+                tail = None
+            if tail is None:
+                tail = value_tail(value, self.date1904)
+                if len(self._tails) < 100_000:
+                    self._tails[(cls, value)] = tail
+        cell = head[0] + row + head[1] + tail
         return self._prefixed(cell) if self.prefix else cell
 
     def new_row(self, row: int, cols: dict[int, object]) -> bytes:
-        cells = b"".join(self._cell(row, c, cols[c], None) for c in sorted(cols))
+        row_b = str(row).encode()
+        cells = b"".join(self._cell(row_b, c, cols[c], None) for c in sorted(cols))
         p = self.prefix
-        return b"<" + p + b'row r="' + str(row).encode() + b'">' + cells + b"</" + p + b"row>"
+        return b"<" + p + b'row r="' + row_b + b'">' + cells + b"</" + p + b"row>"
 
     def _prefixed(self, cell: bytes) -> bytes:
         p = self.prefix
@@ -298,7 +362,10 @@ class _Ctx:
             head_end = row_xml.index(b">") + 1
             tail_start = row_xml.rindex(b"</")
             head, body, tail = row_xml[:head_end], row_xml[head_end:tail_start], row_xml[tail_start:]
+        row_b = str(row).encode()
         pending = sorted(cols)
+        if self.fast:
+            return _widen_spans(head, pending[0], pending[-1]) + self._patch_tail_fast(body, row_b, cols, pending) + tail
         pos = self._tail_start(body, pending[0])
         out: list[bytes] = [body[:pos]]
         i = 0
@@ -310,24 +377,55 @@ class _Ctx:
             while i < len(pending) and pending[i] < col_no:
                 out.append(body[pos : m.start()])
                 pos = m.start()
-                out.append(self._cell(row, pending[i], cols[pending[i]], None))
+                out.append(self._cell(row_b, pending[i], cols[pending[i]], None))
                 i += 1
             if i < len(pending) and pending[i] == col_no:
                 out.append(body[pos : m.start()])
-                out.append(self._replace_cell(cell, row, col_no, cols[col_no]))
+                out.append(self._replace_cell(cell, row_b, col_no, cols[col_no]))
                 pos = m.end()
                 i += 1
             if i == len(pending):
                 break
         out.append(body[pos:])
         while i < len(pending):
-            out.append(self._cell(row, pending[i], cols[pending[i]], None))
+            out.append(self._cell(row_b, pending[i], cols[pending[i]], None))
             i += 1
         return _widen_spans(head, pending[0], pending[-1]) + b"".join(out) + tail
 
-    def _replace_cell(self, cell: bytes, row: int, col: int, value: object) -> bytes:
+    def _patch_tail_fast(self, body: bytes, row_b: bytes, cols: dict[int, object], pending: list[int]) -> bytes:
+        """Patch a row whose cells all start with ``<c r="``: one regex finds the tail."""
+        lo = pending[0]
+        finder = self._from.get(lo)
+        if finder is None:
+            finder = self._from[lo] = re.compile(b"<" + re.escape(self.prefix) + b'c r="' + columns_from_pattern(lo))
+        m = finder.search(body)
+        if m is None:
+            return body + b"".join(self._cell(row_b, c, cols[c], None) for c in pending)
+        out = [body[: m.start()]]
+        i = 0
+        for whole, letters, style in self._tail_cells.findall(body, m.start()):
+            col = _column_of(letters)
+            while i < len(pending) and pending[i] < col:
+                out.append(self._cell(row_b, pending[i], cols[pending[i]], None))
+                i += 1
+            if i < len(pending) and pending[i] == col:
+                if not style:
+                    found = _STYLE_ATTR.search(whole[: whole.index(b">") + 1])
+                    style = found.group(1) if found else b"0"
+                if b"<" + self.prefix + b"f" in whole and self.formula_re.search(whole):
+                    self.report.formulas_removed += 1
+                out.append(self._cell(row_b, col, cols[col], style.decode()))
+                i += 1
+            else:
+                out.append(whole)
+        while i < len(pending):
+            out.append(self._cell(row_b, pending[i], cols[pending[i]], None))
+            i += 1
+        return b"".join(out)
+
+    def _replace_cell(self, cell: bytes, row: bytes, col: int, value: object) -> bytes:
         head = cell[: cell.index(b">") + 1]
-        if not head.endswith(b"/>") and self.formula_re.search(cell):
+        if b"<" in cell[len(head) :] and self.formula_re.search(cell):
             self.report.formulas_removed += 1
         s = _STYLE_ATTR.search(head)
         return self._cell(row, col, value, s.group(1).decode() if s else "0")

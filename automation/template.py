@@ -8,6 +8,7 @@ refresh only ever writes values.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -183,15 +184,12 @@ def _add_date_validation(ws: Worksheet, letter: str, column: schema.Column) -> N
     )
 
 
-def _add_list_validation(
-    ws: Worksheet, letter: str, values: tuple[str, ...], title: str, *, strict: bool = True
-) -> None:
+def _add_list_validation(ws: Worksheet, rows: str, values: tuple[str, ...], title: str) -> None:
     _add_validation(
         ws,
-        _rows(letter),
+        rows,
         type="list",
         formula1='"' + ",".join(values) + '"',
-        errorStyle="stop" if strict else "warning",
         errorTitle=f"{title}不在列表中",
         error=f"{title}请从下拉列表中选择：" + "、".join(values),
         promptTitle=title,
@@ -205,9 +203,9 @@ def _add_list_validation(
 def _set_up_ledger(ws: Worksheet) -> None:
     """Add the ledger's drop-downs, deadline rule, progress hint and colour rules."""
     ws.freeze_panes = "C2"  # header row plus 编号 and 事项类别 stay in view
-    letter = lambda key: column_letter(schema.LEDGER, key)  # noqa: E731
-    _add_list_validation(ws, letter("category"), schema.CATEGORIES, "事项类别")
-    _add_list_validation(ws, letter("typed_status"), schema.TYPED_STATUSES, "办理状态")
+    letter = partial(column_letter, schema.LEDGER)
+    _add_list_validation(ws, _rows(letter("category")), schema.CATEGORIES, "事项类别")
+    _add_list_validation(ws, _rows(letter("typed_status")), schema.TYPED_STATUSES, "办理状态")
     _add_validation(
         ws,
         _rows(letter("unit")),
@@ -327,15 +325,14 @@ def _set_up_settings(ws: Worksheet) -> None:
                 errorTitle="应为数字", error=f"{setting.name}请填写不小于 0 的数字",
             )  # fmt: skip
         elif setting.key == "score_period":
-            _add_list_validation(ws, value, ("月度", "季度", "年度"), setting.name)
-            ws.data_validations.dataValidation[-1].sqref = cell
+            _add_list_validation(ws, cell, ("月度", "季度", "年度"), setting.name)
     ws.freeze_panes = "B2"
     set_filter_range(ws, len(schema.SETTINGS_DEFAULTS) + 1)
 
 
 def _set_up_calendar(ws: Worksheet) -> None:
     kind = column_letter(schema.CALENDAR, "kind")
-    _add_list_validation(ws, kind, schema.CALENDAR_KINDS, "类型")
+    _add_list_validation(ws, _rows(kind), schema.CALENDAR_KINDS, "类型")
     note = ws.cell(row=1, column=len(schema.CALENDAR_COLUMNS) + 2, value=CALENDAR_NOTE)
     note.font = Font(italic=True, color="808080")
     note.alignment = Alignment(wrap_text=True, vertical="top")

@@ -291,3 +291,20 @@ def test_libreoffice_opens_the_demo_and_sees_the_same_cells(demo_path, soffice, 
         resaved[schema.LEDGER][formula].value.replace(" ", "")
         == original[schema.LEDGER][formula].value
     )
+
+
+def test_cli_demo_builds_and_runs_the_main_job(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "automation",
+        "demo",
+        str(tmp_path / "演示"),
+        "--today",
+        "2026-11-20",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "演示台账：" in result.stdout and "共 320 项" in result.stdout
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode != 0 and "--force" in again.stderr

@@ -267,8 +267,8 @@ def test_libreoffice_understands_colour_rules_and_print_setup(resaved):
     assert [r.formula for r in rules["A2:AE5000"]] == [['$W2="逾期"']]
     assert ws.page_setup.orientation == "landscape"
     assert ws.print_title_rows == "$1:$1"
-    # Headless LibreOffice has no window, so it drops every file's view settings (frozen
-    # panes included, xlsxwriter's too); frozen panes are checked with openpyxl above.
+    # A headless --convert-to drops every file's view settings (xlsxwriter's too), so the
+    # frozen panes are checked through LibreOffice's own view below.
 
 
 @pytest.mark.libreoffice
@@ -277,3 +277,41 @@ def test_libreoffice_reads_ledger_headers_as_csv(template_path, soffice, tmp_pat
     with out.open(encoding="utf-8") as f:
         header = next(csv.reader(f))
     assert header == LEDGER_HEADERS
+
+
+FROZEN_PANES_MACRO = """
+Sub FrozenPanes(sUrl As String, sOut As String)
+  Dim args(0) As New com.sun.star.beans.PropertyValue
+  args(0).Name = "Hidden"
+  args(0).Value = True
+  oDoc = StarDesktop.loadComponentFromURL(sUrl, "_blank", 0, args())
+  oView = oDoc.getCurrentController()
+  s = ""
+  For i = 0 To oDoc.Sheets.Count - 1
+    oView.setActiveSheet(oDoc.Sheets.getByIndex(i))
+    s = s & i & " " & oView.hasFrozenPanes() & " " & oView.getSplitColumn() & " " & oView.getSplitRow() & Chr(10)
+  Next
+  n = FreeFile
+  Open sOut For Output As #n
+  Print #n, s
+  Close #n
+  oDoc.close(True)
+  StarDesktop.terminate()
+End Sub
+"""
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_sees_the_frozen_panes(template_path, soffice_macro, tmp_path):
+    out = tmp_path / "panes.txt"
+    soffice_macro(FROZEN_PANES_MACRO, "FrozenPanes", template_path.as_uri(), str(out))
+    panes = [line.split() for line in out.read_text().splitlines() if line.strip()]
+    # sheet index, frozen?, frozen columns, frozen rows -- in the order of SPEC §3.1
+    assert panes[:6] == [
+        ["0", "True", "2", "1"],  # 督办事项: header row + 编号, 事项类别
+        ["1", "True", "0", "1"],
+        ["2", "True", "0", "1"],
+        ["3", "True", "0", "1"],
+        ["4", "True", "1", "1"],  # 参数设置: header row + 参数
+        ["5", "True", "0", "1"],
+    ]
