@@ -22,13 +22,14 @@ $(VENV)/.dev: $(BIN)/duban
 dev: $(VENV)/.dev
 
 # System packages the tests drive for real: LibreOffice (opens our files), poppler (PDF -> PNG),
-# Chinese fonts. Installed only when missing, so a second run is fast.
+# Chromium (loads the dashboard), Chinese fonts. Installed only when missing, so a rerun is fast.
 sysdeps:
-	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
-		echo "安装测试所需系统软件包（LibreOffice、poppler、中文字体）…"; \
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! command -v chromium >/dev/null \
+		|| ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+		echo "安装测试所需系统软件包（LibreOffice、poppler、Chromium、中文字体）…"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-			libreoffice-calc libreoffice-writer poppler-utils fonts-noto-cjk >/dev/null; \
+			libreoffice-calc libreoffice-writer poppler-utils chromium fonts-noto-cjk >/dev/null; \
 	fi
 
 demo: venv

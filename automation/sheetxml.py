@@ -190,7 +190,7 @@ def _rows(xml: bytes, start: int, end: int, prefix: bytes):
 def _cells_start_with_r(xml: bytes, prefix: bytes) -> bool:
     """Tell whether every cell starts ``<c r="``, which allows the fast tail search."""
     c = b"<" + prefix + b"c"
-    return xml.count(c + b" ") + xml.count(c + b">") == xml.count(c + b' r="')
+    return c + b">" not in xml and xml.count(c + b" ") == xml.count(c + b' r="')
 
 
 def columns_from_pattern(lo: int) -> bytes:
@@ -295,8 +295,9 @@ class _Ctx:
         self.fast = False
         self._from: dict[int, re.Pattern] = {}
         self._tail_cells = re.compile(
-            rb'(<' + re.escape(prefix) + rb'c r="([A-Z]+)\d+"(?: s="(\d+)")?[^>]*?(?:/>|>.*?</' + re.escape(prefix) + rb'c>))', re.S
+            rb'(<' + re.escape(prefix) + rb'c r="([A-Z]+)\d+"([^>]*?)(?:/>|>.*?</' + re.escape(prefix) + rb'c>))', re.S
         )
+        self._style_of_attrs: dict[bytes, str] = {}
 
     def _cell(self, row: bytes, col: int, value: object, existing: str | None) -> bytes:
         """Return a ``<c>`` for a value; ``row`` is the row number as bytes."""
@@ -403,18 +404,21 @@ class _Ctx:
             return body + b"".join(self._cell(row_b, c, cols[c], None) for c in pending)
         out = [body[: m.start()]]
         i = 0
-        for whole, letters, style in self._tail_cells.findall(body, m.start()):
+        formula = b"<" + self.prefix + b"f"
+        styles = self._style_of_attrs
+        for whole, letters, attrs in self._tail_cells.findall(body, m.start()):
             col = _column_of(letters)
             while i < len(pending) and pending[i] < col:
                 out.append(self._cell(row_b, pending[i], cols[pending[i]], None))
                 i += 1
             if i < len(pending) and pending[i] == col:
-                if not style:
-                    found = _STYLE_ATTR.search(whole[: whole.index(b">") + 1])
-                    style = found.group(1) if found else b"0"
-                if b"<" + self.prefix + b"f" in whole and self.formula_re.search(whole):
+                style = styles.get(attrs)
+                if style is None:
+                    found = _STYLE_ATTR.search(attrs)
+                    style = styles[attrs] = found.group(1).decode() if found else "0"
+                if formula in whole and self.formula_re.search(whole):
                     self.report.formulas_removed += 1
-                out.append(self._cell(row_b, col, cols[col], style.decode()))
+                out.append(self._cell(row_b, col, cols[col], style))
                 i += 1
             else:
                 out.append(whole)

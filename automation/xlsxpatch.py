@@ -80,7 +80,8 @@ class _Package:
 
     def write(self, name: str, data: bytes, content_type: str | None = None) -> None:
         self.edits[name] = data
-        if name in self.infos and self.zf.read(name) == data:
+        info = self.infos.get(name)
+        if info is not None and info.file_size == len(data) and self.zf.read(name) == data:
             del self.edits[name]  # unchanged after all: keep the original member
         if content_type:
             self.ct_add[name] = content_type

@@ -305,6 +305,10 @@ def test_cli_demo_builds_and_runs_the_main_job(tmp_path):
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "演示台账：" in result.stdout and "共 320 项" in result.stdout
+    assert "演示台账：" in result.stdout
+    ws = openpyxl.load_workbook(tmp_path / "演示" / "督查台账.xlsx")[schema.LEDGER]
+    assert ws["V1"].value == "预警"
+    lights = [c.value for c in ws["V"][1:] if c.value]
+    assert len(lights) >= 300 and set(lights) <= set(schema.LIGHTS)  # the refresh really ran
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.returncode != 0 and "--force" in again.stderr

@@ -79,7 +79,7 @@ def test_summary_sheet_counts_and_chart():
     plan = build_plan(make_ledger(), make_outcome(), now=NOW)
     summary = {s.name: s for s in plan.sheets}[schema.SUMMARY]
     header = summary.rows[0]
-    unit_rows = {row[0]: dict(zip(header, row)) for row in summary.rows[1:4]}
+    unit_rows = {row[0]: dict(zip(header, row, strict=True)) for row in summary.rows[1:4]}
     housing = unit_rows["县住建局"]
     assert housing["总数"] == 2 and housing["办理中"] == 2 and housing["逾期"] == 1 and housing["临期"] == 1
     assert housing["已办结"] == 0 and housing["办结率"] == 0 and housing["按期办结率"] is None
@@ -87,7 +87,7 @@ def test_summary_sheet_counts_and_chart():
     assert education["办结率"] == 1 and education["按期办结率"] == 1 and education["蓝灯"] == 1
     assert unit_rows["县交通具"]["按期办结率"] == 0  # done two days late
     total = next(r for r in summary.rows if r and r[0] == "合计")
-    assert dict(zip(header, total))["总数"] == 4
+    assert dict(zip(header, total, strict=True))["总数"] == 4
     title, cat_col, val_col, first, last = summary.chart
     assert (cat_col, header[val_col], first, last) == (0, "办结率", 1, 3)
     assert len(summary.header_rows) == 3  # unit, category and leader blocks
