@@ -52,11 +52,16 @@ def cli():
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--force", is_flag=True, help="覆盖已有文件 / overwrite an existing file")
-def init(directory: Path, force: bool):
+@click.option("--xlsm", is_flag=True, help="生成带“刷新台账”按钮的 督查台账.xlsm / build the .xlsm with the refresh button")
+def init(directory: Path, force: bool, xlsm: bool):
     """在 DIRECTORY 新建空白台账 督查台账.xlsx / create a new empty ledger workbook."""
     from .template import build_template
 
     path = build_template(directory, force=force)
+    if xlsm:
+        from .xlsm import convert_to_xlsm
+
+        path = convert_to_xlsm(path, force=force, replace=True)
     click.echo(f"已创建台账：{path}")
 
 
@@ -65,12 +70,17 @@ def init(directory: Path, force: bool):
 @click.option("--seed", default=2026, show_default=True, help="随机种子 / random seed")
 @click.option("--items", default=320, show_default=True, help="事项数 / number of items")
 @click.option("--force", is_flag=True, help="覆盖已有演示台账 / overwrite an existing demo")
+@click.option("--xlsm", is_flag=True, help="生成带“刷新台账”按钮的 .xlsm 演示台账 / build the demo as .xlsm with the button")
 @TODAY
-def demo(directory: Path, seed: int, items: int, force: bool, today: str | None):
+def demo(directory: Path, seed: int, items: int, force: bool, xlsm: bool, today: str | None):
     """生成演示台账并运行刷新 / build the demo ledger and run the main job on it."""
     from .demo import build_demo
 
     path = build_demo(directory, seed=seed, items=items, today=_today(today), force=force)
+    if xlsm:
+        from .xlsm import convert_to_xlsm
+
+        path = convert_to_xlsm(path, force=force, replace=True)
     click.echo(f"演示台账：{path}")
     _run_main_job(path, _today(today))
 
@@ -102,11 +112,117 @@ def check(ledger: Path, today: str | None):
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
 @TODAY
 @click.option("--dry-run", is_flag=True, help="只计算不写入 / compute and report, write nothing")
-def refresh(ledger: Path, today: str | None, dry_run: bool):
+@click.option("--letters", "with_letters", is_flag=True, help="同时生成今日应发文书 / also issue the letters due today")
+def refresh(ledger: Path, today: str | None, dry_run: bool, with_letters: bool):
     """刷新台账：计算状态、预警、督办等级并写回汇总表 / refresh the ledger in place."""
+    from .issue import LetterRequest
     from .refresh import refresh as do_refresh
 
-    report = do_refresh(ledger, today=_today(today), dry_run=dry_run)
+    request = LetterRequest() if with_letters else None
+    report = do_refresh(ledger, today=_today(today), dry_run=dry_run, letters=request)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--type", "types", multiple=True, type=click.Choice(["督办通知单", "催办函", "限期整改通知书", "督查通报"]),
+    help="只生成这类文书，可重复；督查通报只在指定或期末生成 / only this letter type (repeatable)",
+)
+@click.option("--unit", default="", help="只发给这个责任单位 / only this unit")
+@TODAY
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转成 PDF / also convert to PDF with LibreOffice")
+@click.option("--dry-run", is_flag=True, help="只列出将发的文书，不编号不写入 / list what would be issued")
+def letters(ledger: Path, types: tuple[str, ...], unit: str, today: str | None, pdf: bool, dry_run: bool):
+    """生成文书（督办通知单、催办函、限期整改通知书、督查通报）并登记文号 / issue letters as .docx.
+
+    文书保存在 台账所在文件夹/输出/<日期>/<类型>/，每份取本类型本年度下一个文号，并登记到“发文登记”表。
+    """
+    from .issue import LetterRequest
+    from .refresh import refresh as do_refresh
+
+    request = LetterRequest(types=types, unit=unit.strip(), pdf=pdf)
+    report = do_refresh(ledger, today=_today(today), dry_run=dry_run, letters=request)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@TODAY
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="看板文件路径（默认 台账所在文件夹/输出/看板.html）/ where to write the page",
+)
+def dashboard(ledger: Path, today: str | None, output: Path | None):
+    """生成督办看板网页（不改动台账）/ write the one-page HTML dashboard."""
+    from .dashboard import write_dashboard
+
+    path = write_dashboard(ledger, today=_today(today), out=output)
+    click.echo(f"已生成看板：{path}")
+
+
+@cli.command()
+@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@TODAY
+@click.option("--send", is_flag=True, help="真正发送（默认只试运行，写出 .eml）/ really send (default: dry run)")
+@click.option("--limit", type=click.IntRange(min=0), help="最多发送几封 / send at most N messages")
+@click.option("--unit", help="只发给这个单位（名称或别名）/ only this unit")
+def notify(ledger: Path, today: str | None, send: bool, limit: int | None, unit: str | None):
+    """按单位发送逾期、临期、反馈逾期提醒邮件，并向领导发送汇总 / e-mail the day's reminders.
+
+    不加 --send 时只把邮件写入 输出/<日期>/邮件/ 并列出，不发送。有邮件发送失败时退出码为 7。
+    """
+    from .notify import notify as do_notify
+
+    report = do_notify(ledger, today=_today(today), send=send, limit=limit, unit=unit)
+    click.echo(report.summary())
+    report.raise_for_failures()
+
+
+@cli.command()
+@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--at", "at", metavar="HH:MM", help="每天几点运行（默认参数设置“每日发送时间”）/ time of day")
+@click.option("--once", is_flag=True, help="立即运行一次后退出（供计划任务调用）/ run one cycle now and exit")
+def daily(ledger: Path, at: str | None, once: bool):
+    """每个工作日：刷新台账 → 生成文书 → 发送提醒邮件；日志在 .duban/logs/ / the daily job.
+
+    节假日不发送，调休上班日照常发送。--once 运行一次（非工作日直接退出），失败时退出码非 0。
+    """
+    from .daily import run_daily
+
+    result = run_daily(ledger, at=at, once=once)
+    if result is not None and not result.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--unit", help="只生成这个单位的（名称或别名）/ only this unit")
+@TODAY
+def forms(ledger: Path, unit: str | None, today: str | None):
+    """为各责任单位生成反馈表（输出/<日期>/反馈表/）/ write one feedback form per unit."""
+    from .forms import make_forms
+
+    report = make_forms(ledger, today=_today(today), unit=unit)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@TODAY
+@click.option("--dry-run", is_flag=True, help="只核对不写入 / check and report, write nothing")
+def collect(ledger: Path, files: tuple[Path, ...], today: str | None, dry_run: bool):
+    """收回各单位填好的反馈表，记入进展记录并更新台账 / merge returned feedback forms.
+
+    拒收或有冲突的条目逐条列出，并写入“校验问题”表。
+    """
+    from .collect import collect as do_collect
+
+    report = do_collect(ledger, list(files), today=_today(today), dry_run=dry_run)
     click.echo(report.summary())
 
 

@@ -90,7 +90,9 @@ class History:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise errors.ConfigError(
-                f"刷新历史数据库的版本（{version}）比本程序新", "请升级 duban 后再运行", path=str(self.path)
+                f"刷新历史数据库的版本（{version}）比本程序新",
+                "请升级 duban 后再运行",
+                path=str(self.path),
             )
         if version < 1:
             self._db.execute("BEGIN IMMEDIATE")
@@ -140,7 +142,8 @@ class History:
             )
         with self._transaction():
             cur = self._db.execute(
-                "INSERT INTO refresh(today, at, items) VALUES (?, ?, ?)", (today.isoformat(), at.isoformat(), len(rows))
+                "INSERT INTO refresh(today, at, items) VALUES (?, ?, ?)",
+                (today.isoformat(), at.isoformat(), len(rows)),
             )
             refresh_id = cur.lastrowid
             self._db.executemany(
@@ -155,7 +158,9 @@ class History:
         latest = self._db.execute("SELECT MAX(id) FROM refresh").fetchone()[0]
         if latest is None:
             return {}
-        rows = self._db.execute("SELECT item_id, level FROM item_state WHERE refresh_id = ? ORDER BY row", (latest,))
+        rows = self._db.execute(
+            "SELECT item_id, level FROM item_state WHERE refresh_id = ? ORDER BY row", (latest,)
+        )
         return {item_id: level or "" for item_id, level in rows}
 
     def overdue_since(self, item_id: str, today: date) -> date | None:
@@ -199,7 +204,8 @@ class History:
         """
         with self._transaction():
             current = self._db.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM doc_number WHERE type = ? AND year = ?", (letter_type, year)
+                "SELECT COALESCE(MAX(seq), 0) FROM doc_number WHERE type = ? AND year = ?",
+                (letter_type, year),
             ).fetchone()[0]
             seq = max(current, at_least) + 1
             self._db.execute(
@@ -213,14 +219,31 @@ class History:
         with self._transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO letter(doc_no, type, seq, date, unit, item_ids, file) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (letter.doc_no, letter.type, seq, letter.date.isoformat(), letter.unit, "\n".join(letter.item_ids), letter.file),
+                (
+                    letter.doc_no,
+                    letter.type,
+                    seq,
+                    letter.date.isoformat(),
+                    letter.unit,
+                    "\n".join(letter.item_ids),
+                    letter.file,
+                ),
             )
 
     def letters(self) -> list[Letter]:
         """Return every recorded letter, in the order they were recorded."""
-        rows = self._db.execute("SELECT doc_no, type, date, unit, item_ids, file FROM letter ORDER BY rowid")
+        rows = self._db.execute(
+            "SELECT doc_no, type, date, unit, item_ids, file FROM letter ORDER BY rowid"
+        )
         return [
-            Letter(doc_no, kind, date.fromisoformat(day), unit or "", tuple(filter(None, (ids or "").split("\n"))), file or "")
+            Letter(
+                doc_no,
+                kind,
+                date.fromisoformat(day),
+                unit or "",
+                tuple(filter(None, (ids or "").split("\n"))),
+                file or "",
+            )
             for doc_no, kind, day, unit, ids, file in rows
         ]
 
@@ -250,5 +273,7 @@ class _Transaction:
                 raise errors.WriteFailed(f"保存刷新历史失败（{e}）", "请检查磁盘空间后重试") from e
         self.db.execute("ROLLBACK")
         if isinstance(value, sqlite3.Error):
-            raise errors.WriteFailed(f"保存刷新历史失败（{value}）", "请检查磁盘空间后重试") from value
+            raise errors.WriteFailed(
+                f"保存刷新历史失败（{value}）", "请检查磁盘空间后重试"
+            ) from value
         return False

@@ -156,6 +156,9 @@ class Ledger:
     # The ledger sheet's last used column in any row (extra staff columns included), so
     # computed columns missing from an office's own ledger are added beyond it, never on it.
     max_col: int = 0
+    # Values found in the computed columns (row -> key -> value, non-blank only), so the
+    # refresh can tell what staff typed there from what the last refresh wrote (SPEC §3.3).
+    computed_seen: dict[int, dict[str, object]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,21 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
         ledger.last_row = max(table.last_row, ledger.header_row)
         ledger.max_col = table.max_col
         ledger.items = read_items(table, units, ledger.settings, ledger.problems, today)
+        ledger.computed_seen = _computed_values(table)
     ledger.problems.sort(key=lambda p: _reading_order(p, ledger.ledger_sheet))
     return ledger
+
+
+def _computed_values(table: Table) -> dict[int, dict[str, object]]:
+    """Return the non-blank values in the computed columns, by row, as found in the sheet."""
+    keys = [c.key for c in schema.LEDGER_COMPUTED_COLUMNS if c.key in table.columns]
+    seen: dict[int, dict[str, object]] = {}
+    for row, cells in table.rows:
+        values = table.values(cells)
+        found = {k: values[k] for k in keys if values[k] not in ("", None)}
+        if found:
+            seen[row] = found
+    return seen
 
 
 def _reading_order(problem: Problem, ledger_sheet: str) -> tuple:

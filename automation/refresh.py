@@ -6,17 +6,22 @@ This is the library twin of `duban refresh`; the CLI only parses arguments and p
 from __future__ import annotations
 
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from . import engine, reader, safety, summaries, xlsxpatch
+from .errors import LedgerChanged
 from .history import History
-from .models import Ledger, Outcome, Problem, WritePlan
+from .issue import LetterRequest, issue_letters, record_issued
+from .models import Ledger, Letter, Outcome, Problem, WritePlan
 
 # Ledgers larger than this (bytes) take long enough that a progress bar helps.
 PROGRESS_MIN_BYTES = 1_500_000
+# A letters run repeats when the workbook changed meanwhile (another run wrote it first).
+LETTER_ATTEMPTS = 3
 
 
 @dataclass
@@ -32,6 +37,8 @@ class RefreshReport:
     backup: Path | None = None
     seconds: float = 0.0
     outputs: list[Path] = field(default_factory=list)
+    letters: list[Letter] = field(default_factory=list)  # issued by this run
+    notes: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -54,6 +61,11 @@ class RefreshReport:
             lines.append(f"已写回台账（用时 {self.seconds:.1f} 秒）")
             if self.backup:
                 lines.append(f"刷新前的备份：{self.backup}")
+        if self.letters:
+            kinds = Counter(letter.type for letter in self.letters)
+            made = "，".join(f"{k} {v}" for k, v in kinds.items())
+            lines.append(f"已发文 {len(self.letters)} 份：{made}")
+        lines.extend(self.notes)
         lines.extend(f"输出：{p}" for p in self.outputs)
         return "\n".join(lines)
 
@@ -84,8 +96,35 @@ def refresh(
     dry_run: bool = False,
     now: datetime | None = None,
     progress: bool | None = None,
+    letters: LetterRequest | None = None,
 ) -> RefreshReport:
-    """Refresh one ledger workbook in place (or only compute, with ``dry_run``)."""
+    """Refresh one ledger workbook in place (or only compute, with ``dry_run``).
+
+    With ``letters``, also issue the letters due (see issue.py). When the workbook changed
+    on disk meanwhile, the run is repeated from the start (the new 发文登记 rows are read,
+    so nothing is issued twice; numbers reserved by the failed attempt are skipped).
+    """
+    attempt = 1
+    while True:
+        try:
+            return _refresh_once(
+                path, today=today, dry_run=dry_run, now=now, progress=progress, letters=letters
+            )
+        except LedgerChanged:
+            if letters is None or attempt == LETTER_ATTEMPTS:
+                raise
+            attempt += 1
+
+
+def _refresh_once(
+    path: Path,
+    *,
+    today: date,
+    dry_run: bool,
+    now: datetime | None,
+    progress: bool | None,
+    letters: LetterRequest | None = None,
+) -> RefreshReport:
     started = time.monotonic()
     path = Path(path)
     now = now or datetime.now()
@@ -97,23 +136,40 @@ def refresh(
         ledger = reader.read_ledger(path, today=today)
         history = History(path) if not dry_run else None
         try:
-            letters = _all_letters(ledger, history)
+            issued = _all_letters(ledger, history)
             previous = history.previous_levels() if history else {}
             step("计算状态与预警")
-            outcome = engine.compute(ledger, today, letters=letters, previous_levels=previous)
+            outcome = engine.compute(ledger, today, letters=issued, previous_levels=previous)
+            batch = None
+            if letters is not None:
+                batch = issue_letters(path, ledger, outcome, issued, history, today, letters)
+                if batch.letters:  # escalation and 已催办次数 count today's letters too
+                    outcome = engine.compute(
+                        ledger, today, letters=[*issued, *batch.letters], previous_levels=previous
+                    )
             plan = summaries.build_plan(ledger, outcome, now=now)
             report = RefreshReport(path, today, dry_run, ledger, outcome, plan)
+            if batch is not None:
+                batch.add_to(plan)
+                report.letters, report.notes = batch.letters, batch.notes
             if dry_run:
                 return report
             step("写回台账")
-            report.backup = safety.write_atomically(
-                path,
-                expected,
-                lambda tmp: xlsxpatch.apply_plan(path, plan, tmp),
-                backups_kept=int(ledger.settings.backups_kept),
-            )
+            try:
+                report.backup = safety.write_atomically(
+                    path,
+                    expected,
+                    lambda tmp: xlsxpatch.apply_plan(path, plan, tmp),
+                    backups_kept=int(ledger.settings.backups_kept),
+                )
+            except BaseException:
+                if batch is not None:
+                    batch.discard()  # unregistered letters must not lie around
+                raise
             step("记录历史")
             history.record_refresh(today, now, ledger.items, outcome.results)
+            if batch is not None:
+                record_issued(history, batch, letters, report)
         finally:
             if history:
                 history.close()

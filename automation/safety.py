@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,7 +48,9 @@ def fingerprint(path: Path) -> Fingerprint:
             while chunk := f.read(1 << 20):
                 digest.update(chunk)
     except FileNotFoundError as e:
-        raise errors.LedgerUnreadable("找不到工作簿", "请检查文件路径是否正确", path=str(path)) from e
+        raise errors.LedgerUnreadable(
+            "找不到工作簿", "请检查文件路径是否正确", path=str(path)
+        ) from e
     except OSError as e:
         raise _write_error(e, path, "读取") from e
     return Fingerprint(st.st_size, st.st_mtime_ns, digest.hexdigest())
@@ -156,7 +159,9 @@ def backups(path: Path) -> list[Path]:
     """Return the workbook's backups, oldest first."""
     path = Path(path)
     folder = path.parent / BACKUP_DIR
-    pattern = re.compile(rf"{re.escape(path.stem)}-(\d{{8}}-\d{{6}})(?:-(\d+))?{re.escape(path.suffix)}")
+    pattern = re.compile(
+        rf"{re.escape(path.stem)}-(\d{{8}}-\d{{6}})(?:-(\d+))?{re.escape(path.suffix)}"
+    )
     found = []
     for p in folder.glob(f"{path.stem}-*{path.suffix}") if folder.is_dir() else ():
         m = pattern.fullmatch(p.name)
@@ -177,17 +182,27 @@ def _sweep_stale_temps(folder: Path) -> None:
     """Remove temp files left by a refresh that was killed (its process no longer exists)."""
     for tmp in folder.glob(f"{_TEMP_PREFIX}*.tmp"):
         m = re.match(rf"{re.escape(_TEMP_PREFIX)}(\d+)-", tmp.name)
-        if not m:
-            continue
-        try:
-            os.kill(int(m.group(1)), 0)
-        except ProcessLookupError:
+        if m and not _process_alive(int(m.group(1)), tmp):
             try:
                 tmp.unlink()
             except OSError:
                 pass
+
+
+def _process_alive(pid: int, tmp: Path) -> bool:
+    if os.name != "posix":
+        # os.kill(pid, 0) would terminate the process on Windows: judge by age instead.
+        try:
+            return time.time() - tmp.stat().st_mtime < 24 * 3600
         except OSError:
-            pass
+            return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _fsync_file(path: Path) -> None:
@@ -215,7 +230,11 @@ def _write_error(e: OSError, path: Path, action: str) -> errors.WriteFailed:
     name = Path(path).name
     intact = "原工作簿未改动"
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return errors.WriteFailed(f"磁盘空间不足，{action}工作簿“{name}”失败，{intact}", "请清理磁盘空间后重新刷新", path=str(path))
+        return errors.WriteFailed(
+            f"磁盘空间不足，{action}工作簿“{name}”失败，{intact}",
+            "请清理磁盘空间后重新刷新",
+            path=str(path),
+        )
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return errors.WriteFailed(
             f"没有写入权限，{action}工作簿“{name}”失败（文件夹只读或文件被保护），{intact}",
@@ -223,5 +242,13 @@ def _write_error(e: OSError, path: Path, action: str) -> errors.WriteFailed:
             path=str(path),
         )
     if e.errno == errno.EFBIG:
-        return errors.WriteFailed(f"文件大小超出系统限制，{action}工作簿“{name}”失败，{intact}", "请检查磁盘配额或文件大小限制", path=str(path))
-    return errors.WriteFailed(f"{action}工作簿“{name}”失败（{e.strerror or e}），{intact}", "请检查磁盘和文件夹后重新刷新", path=str(path))
+        return errors.WriteFailed(
+            f"文件大小超出系统限制，{action}工作簿“{name}”失败，{intact}",
+            "请检查磁盘配额或文件大小限制",
+            path=str(path),
+        )
+    return errors.WriteFailed(
+        f"{action}工作簿“{name}”失败（{e.strerror or e}），{intact}",
+        "请检查磁盘和文件夹后重新刷新",
+        path=str(path),
+    )

@@ -11,8 +11,8 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date
 
+from .cellxml import cell_xml, column_letters, escape_text
 from .models import GeneratedSheet
-from .sheetxml import cell_xml, column_letters, escape_text
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -30,7 +30,10 @@ def display_width(value: object) -> float:
     if value is None:
         return 0
     text = value.isoformat() if isinstance(value, date) else str(value)
-    longest = max((len(line) + sum(unicodedata.east_asian_width(ch) in "WF" for ch in line)) for line in text.split("\n"))
+    longest = max(
+        (len(line) + sum(unicodedata.east_asian_width(ch) in "WF" for ch in line))
+        for line in text.split("\n")
+    )
     return longest + 2
 
 
@@ -102,13 +105,17 @@ def worksheet_xml(
             if fmt is None and r not in headers and isinstance(value, date):
                 fmt = "yyyy-mm-dd"
             style = style_of(r in headers, fmt) if (fmt or r in headers) else 0
-            cells.append(cell_xml(f"{column_letters(c + 1)}{r + 1}", value, str(style), date1904).decode())
+            cells.append(
+                cell_xml(f"{column_letters(c + 1)}{r + 1}", value, str(style), date1904).decode()
+            )
         parts.append(f'<row r="{r + 1}">{"".join(cells)}</row>')
     parts.append("</sheetData>")
     ref = _filter_range(sheet, ncols)
     if ref:
         parts.append(f'<autoFilter ref="{ref}"/>')
-    parts.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+    parts.append(
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+    )
     parts.append('<pageSetup paperSize="9" orientation="landscape"/>')
     if drawing_rid:
         parts.append(f'<drawing r:id="{drawing_rid}"/>')
@@ -121,10 +128,11 @@ def drawing_xml(sheet: GeneratedSheet, chart_rid: str) -> bytes:
     ncols = max((len(r) for r in sheet.rows), default=0)
     _, _, _, first, last = sheet.chart
     col0, row0 = ncols + 1, max(first - 1, 0)
-    col1, row1 = col0 + 9, row0 + max(18, (last - first + 1) + 4)
+    # About 1.6 rows per bar keeps every category label readable.
+    col1, row1 = col0 + 9, row0 + max(18, int((last - first + 1) * 1.6) + 4)
     return (
         f'{_DECL}<xdr:wsDr xmlns:xdr="{DRAWING_NS}" xmlns:a="{A_NS}">'
-        "<xdr:twoCellAnchor editAs=\"oneCell\">"
+        '<xdr:twoCellAnchor editAs="oneCell">'
         f"<xdr:from><xdr:col>{col0}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row0}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"
         f"<xdr:to><xdr:col>{col1}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>"
         '<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="2" name="图表 1"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
@@ -148,7 +156,8 @@ def chart_xml(sheet: GeneratedSheet) -> bytes:
     rows = sheet.rows[first : last + 1]
     n = len(rows)
     cats = "".join(
-        f'<c:pt idx="{i}"><c:v>{escape_text(str(_cell(r, cat_col) or ""))}</c:v></c:pt>' for i, r in enumerate(rows)
+        f'<c:pt idx="{i}"><c:v>{escape_text(str(_cell(r, cat_col) or ""))}</c:v></c:pt>'
+        for i, r in enumerate(rows)
     )
     vals = "".join(
         f'<c:pt idx="{i}"><c:v>{_cell(r, val_col)!r}</c:v></c:pt>'
@@ -160,7 +169,7 @@ def chart_xml(sheet: GeneratedSheet) -> bytes:
         f'{_DECL}<c:chartSpace xmlns:c="{CHART_NS}" xmlns:a="{A_NS}" xmlns:r="{REL_NS}">'
         '<c:roundedCorners val="0"/><c:chart>'
         "<c:title><c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr/></a:pPr>"
-        f"<a:r><a:t>{escape_text(title)}</a:t></a:r></a:p></c:rich></c:tx><c:overlay val=\"0\"/></c:title>"
+        f'<a:r><a:t>{escape_text(title)}</a:t></a:r></a:p></c:rich></c:tx><c:overlay val="0"/></c:title>'
         '<c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>'
         '<c:barChart><c:barDir val="bar"/><c:grouping val="clustered"/><c:varyColors val="0"/>'
         '<c:ser><c:idx val="0"/><c:order val="0"/>'

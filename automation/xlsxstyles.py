@@ -53,20 +53,6 @@ class StyleBook:
         """Return the cellXfs index of a plain ``yyyy-mm-dd`` date style."""
         return self.xf(num_format=DATE_FORMAT)
 
-    def is_date_style(self, index: int) -> bool:
-        """Tell whether cellXfs[index] shows a date (built-in 14-22 or a custom date code)."""
-        xfs = self._children("cellXfs", "xf")
-        if not 0 <= index < len(xfs):
-            return False
-        fmt_id = int(_attr(xfs[index], "numFmtId") or 0)
-        if 14 <= fmt_id <= 22 or 27 <= fmt_id <= 36 or 50 <= fmt_id <= 58:
-            return True
-        for nf in self._children("numFmts", "numFmt"):
-            if int(_attr(nf, "numFmtId") or -1) == fmt_id:
-                code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", _attr(nf, "formatCode") or "")
-                return bool(re.search(r"[yd]", code, re.I))
-        return False
-
     def to_bytes(self) -> bytes:
         """Return styles.xml, byte-identical to the input when nothing was added."""
         data = self._text.encode("utf-8")
@@ -123,7 +109,9 @@ class StyleBook:
             used.append(fmt_id + 1)
         new_id = max(used)
         p = self._p
-        self._append("numFmts", f'<{p}numFmt numFmtId="{new_id}" formatCode="{html.escape(code)}"/>')
+        self._append(
+            "numFmts", f'<{p}numFmt numFmtId="{new_id}" formatCode="{html.escape(code)}"/>'
+        )
         return new_id
 
     def _bold_font(self) -> int:
@@ -145,7 +133,9 @@ class StyleBook:
         body = ""
         if header:
             font = self._bold_font()
-            fill = self._find_or_append("fills", "fill", _HEADER_FILL.replace("<", f"<{p}").replace(f"<{p}/", f"</{p}"))
+            fill = self._find_or_append(
+                "fills", "fill", _HEADER_FILL.replace("<", f"<{p}").replace(f"<{p}/", f"</{p}")
+            )
             attrs = f'numFmtId="{fmt_id}" fontId="{font}" fillId="{fill}" borderId="0" xfId="0"'
             extra += ' applyFont="1" applyFill="1" applyAlignment="1"'
             body = f'<{p}alignment horizontal="center" vertical="center" wrapText="1"/>'

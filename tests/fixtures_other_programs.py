@@ -30,11 +30,18 @@ def tiny_png(width: int = 4, height: int = 3) -> bytes:
     """Return a small valid RGB PNG."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     raw = b"".join(b"\x00" + bytes([200, 30, 30] * width) for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def vba_project_bin(folder: Path) -> Path:
@@ -114,27 +121,58 @@ def build_xlsxwriter_ledger(path: Path, n: int = 6) -> Path:
     ws.write(1, COL["light"] - 1, "绿")
     ws.write_formula(2, COL["reminder_count"] - 1, "=1+1", None, 2)
     ws.write_comment(1, 0, "编号由督查室统一编排", {"author": "督查室"})
-    ws.data_validation(1, COL["typed_status"] - 1, 500, COL["typed_status"] - 1,
-                       {"validate": "list", "source": list(schema.TYPED_STATUSES)})
-    ws.conditional_format(1, COL["light"] - 1, 500, COL["light"] - 1,
-                          {"type": "cell", "criteria": "==", "value": '"红"',
-                           "format": wb.add_format({"bg_color": "#FF0000"})})
+    ws.data_validation(
+        1,
+        COL["typed_status"] - 1,
+        500,
+        COL["typed_status"] - 1,
+        {"validate": "list", "source": list(schema.TYPED_STATUSES)},
+    )
+    ws.conditional_format(
+        1,
+        COL["light"] - 1,
+        500,
+        COL["light"] - 1,
+        {
+            "type": "cell",
+            "criteria": "==",
+            "value": '"红"',
+            "format": wb.add_format({"bg_color": "#FF0000"}),
+        },
+    )
     ws.autofilter(0, 0, n, len(HEADERS) - 1)
     ws.freeze_panes(1, 1)
     ws.insert_image("X2", str(png))
-    ws.insert_button("Z2", {"macro": "SampleCall", "caption": "刷新台账", "width": 96, "height": 30})
+    ws.insert_button(
+        "Z2", {"macro": "SampleCall", "caption": "刷新台账", "width": 96, "height": 30}
+    )
     ws.set_landscape()
     ws.set_paper(9)
     ws.repeat_rows(0)
     ws.set_header("&C督查事项台账")
     units = wb.add_worksheet(schema.UNITS)
-    units.add_table(0, 0, 3, 2, {"name": "单位表", "columns": [{"header": "单位名称"}, {"header": "联系人"}, {"header": "邮箱"}],
-                                  "data": [["县教育局", "赵一", "a@x.cn"], ["县住建局", "钱二", "b@x.cn"], ["县卫健局", "孙三", "c@x.cn"]]})
+    units.add_table(
+        0,
+        0,
+        3,
+        2,
+        {
+            "name": "单位表",
+            "columns": [{"header": "单位名称"}, {"header": "联系人"}, {"header": "邮箱"}],
+            "data": [
+                ["县教育局", "赵一", "a@x.cn"],
+                ["县住建局", "钱二", "b@x.cn"],
+                ["县卫健局", "孙三", "c@x.cn"],
+            ],
+        },
+    )
     charts = wb.add_worksheet("图表")
     charts.write_column(0, 0, ["一月", "二月", "三月"])
     charts.write_column(0, 1, [3, 5, 2])
     chart = wb.add_chart({"type": "column"})
-    chart.add_series({"categories": "=图表!$A$1:$A$3", "values": "=图表!$B$1:$B$3", "name": "办结数"})
+    chart.add_series(
+        {"categories": "=图表!$A$1:$A$3", "values": "=图表!$B$1:$B$3", "name": "办结数"}
+    )
     charts.insert_chart("D2", chart)
     wb.define_name("单位列表", "=责任单位!$A$2:$A$4")
     wb.define_name("督办事项!本表标题", "=督办事项!$A$1")
@@ -161,8 +199,13 @@ def build_libreoffice_ledger(path: Path, n: int = 5, timeout: int = 120) -> Path
                 elif v not in (None, ""):
                     ws.write(r, c, v)
         ws.write_comment(1, 0, "LibreOffice 保存的批注")
-        ws.data_validation(1, COL["typed_status"] - 1, 100, COL["typed_status"] - 1,
-                           {"validate": "list", "source": list(schema.TYPED_STATUSES)})
+        ws.data_validation(
+            1,
+            COL["typed_status"] - 1,
+            100,
+            COL["typed_status"] - 1,
+            {"validate": "list", "source": list(schema.TYPED_STATUSES)},
+        )
         other = wb.add_worksheet(schema.UNITS)
         other.write_row(0, 0, ["单位名称", "联系人"])
         other.write_row(1, 0, ["县教育局", "赵一"])
@@ -175,7 +218,13 @@ def build_libreoffice_ledger(path: Path, n: int = 5, timeout: int = 120) -> Path
 
 def soffice(args: list[str], profile: Path, timeout: int = 120) -> subprocess.CompletedProcess:
     """Run LibreOffice headless in a private profile directory."""
-    cmd = ["soffice", f"-env:UserInstallation=file://{Path(profile).resolve()}", "--headless", "--norestore", *args]
+    cmd = [
+        "soffice",
+        f"-env:UserInstallation=file://{Path(profile).resolve()}",
+        "--headless",
+        "--norestore",
+        *args,
+    ]
     env = {**os.environ, "HOME": str(profile)}
     return subprocess.run(cmd, check=True, capture_output=True, timeout=timeout, env=env)
 
@@ -191,17 +240,39 @@ def sample_plan(n: int, *, blank_id_row: int | None = 3, with_chart: bool = True
         cells.append(CellWrite(schema.LEDGER, blank_id_row, COL["id"], "DB-2026-900"))
     summary = GeneratedSheet(
         schema.SUMMARY,
-        [["责任单位", "总数", "已办结", "按期办结率"], ["县教育局", 3, 2, 0.6667], ["县住建局", 2, 1, 0.5],
-         ["县卫健局", 1, 0, 0.0], [], ["事项类别", "总数"], ["民生实事", 4]],
+        [
+            ["责任单位", "总数", "已办结", "按期办结率"],
+            ["县教育局", 3, 2, 0.6667],
+            ["县住建局", 2, 1, 0.5],
+            ["县卫健局", 1, 0, 0.0],
+            [],
+            ["事项类别", "总数"],
+            ["民生实事", 4],
+        ],
         header_rows=(0, 5),
         number_formats={3: "0.0%"},
         chart=("各单位按期办结率", 0, 3, 1, 3) if with_chart else None,
     )
-    ranking = GeneratedSheet(schema.RANKING, [["排名", "责任单位", "得分"], [1, "县教育局", 99.5], [2, "县住建局", 97]],
-                             number_formats={2: "0.0"})
-    overdue = GeneratedSheet(schema.OVERDUE_LIST, [["编号", "事项内容", "办结时限", "逾期工作日"],
-                                                  ["DB-2026-001", "推进第1项重点工作", date(2026, 9, 30), 2]])
-    due_soon = GeneratedSheet(schema.DUE_SOON_LIST, [["编号", "事项内容", "办结时限", "剩余工作日"]])
-    problems = GeneratedSheet(schema.PROBLEMS, [["工作表", "单元格", "问题", "修改建议"],
-                                               [schema.LEDGER, "督办事项!A3", "编号为空，已自动分配 DB-2026-900", "无需处理"]])
+    ranking = GeneratedSheet(
+        schema.RANKING,
+        [["排名", "责任单位", "得分"], [1, "县教育局", 99.5], [2, "县住建局", 97]],
+        number_formats={2: "0.0"},
+    )
+    overdue = GeneratedSheet(
+        schema.OVERDUE_LIST,
+        [
+            ["编号", "事项内容", "办结时限", "逾期工作日"],
+            ["DB-2026-001", "推进第1项重点工作", date(2026, 9, 30), 2],
+        ],
+    )
+    due_soon = GeneratedSheet(
+        schema.DUE_SOON_LIST, [["编号", "事项内容", "办结时限", "剩余工作日"]]
+    )
+    problems = GeneratedSheet(
+        schema.PROBLEMS,
+        [
+            ["工作表", "单元格", "问题", "修改建议"],
+            [schema.LEDGER, "督办事项!A3", "编号为空，已自动分配 DB-2026-900", "无需处理"],
+        ],
+    )
     return WritePlan(cells=cells, sheets=[summary, ranking, overdue, due_soon, problems])

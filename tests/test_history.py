@@ -14,12 +14,32 @@ from automation.history import History
 from automation.models import Item, ItemResult, Letter
 
 
-def _refresh(h: History, today: date, statuses: dict[str, str], levels: dict[str, str] | None = None) -> int:
+def _refresh(
+    h: History, today: date, statuses: dict[str, str], levels: dict[str, str] | None = None
+) -> int:
     items, results = [], []
     for row, (item_id, status) in enumerate(statuses.items(), start=2):
-        items.append(Item(row=row, id=item_id, unit="县教育局", category="民生实事", deadline=date(2026, 9, 30), progress=50))
+        items.append(
+            Item(
+                row=row,
+                id=item_id,
+                unit="县教育局",
+                category="民生实事",
+                deadline=date(2026, 9, 30),
+                progress=50,
+            )
+        )
         level = (levels or {}).get(item_id, "")
-        results.append(ItemResult(item_id, row, "红" if status == "逾期" else "绿", status, days_overdue=None, level=level))
+        results.append(
+            ItemResult(
+                item_id,
+                row,
+                "红" if status == "逾期" else "绿",
+                status,
+                days_overdue=None,
+                level=level,
+            )
+        )
     return h.record_refresh(today, datetime.combine(today, datetime.min.time()), items, results)
 
 
@@ -30,7 +50,9 @@ def test_database_is_created_beside_the_workbook_in_wal_mode(tmp_path):
     db = sqlite3.connect(tmp_path / ".duban" / "history.sqlite")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA user_version").fetchone()[0] == 1
-    row = db.execute("SELECT today, item_id, unit, category, status, progress, deadline FROM item_state").fetchone()
+    row = db.execute(
+        "SELECT today, item_id, unit, category, status, progress, deadline FROM item_state"
+    ).fetchone()
     assert row == ("2026-10-09", "A", "县教育局", "民生实事", "逾期", 50.0, "2026-09-30")
 
 
@@ -48,7 +70,9 @@ def test_overdue_since_is_the_start_of_the_current_unbroken_run(tmp_path):
         _refresh(h, date(2026, 10, 2), {"A": "正常推进", "B": "正常推进"})  # extended: run broken
         _refresh(h, date(2026, 10, 5), {"A": "逾期", "B": "逾期"})
         _refresh(h, date(2026, 10, 6), {"A": "逾期", "B": "已办结"})
-        _refresh(h, date(2026, 10, 6), {"A": "逾期", "B": "逾期"})  # the day's latest refresh counts
+        _refresh(
+            h, date(2026, 10, 6), {"A": "逾期", "B": "逾期"}
+        )  # the day's latest refresh counts
         _refresh(h, date(2026, 10, 7), {"A": "逾期", "B": "逾期"})
         assert h.overdue_since("A", date(2026, 10, 7)) == date(2026, 10, 5)
         assert h.overdue_since("B", date(2026, 10, 7)) == date(2026, 10, 5)
@@ -64,7 +88,11 @@ def test_trend_counts_overdue_items_at_each_days_latest_refresh(tmp_path):
         _refresh(h, date(2026, 10, 6), {"A": "逾期", "B": "逾期", "C": "逾期"})
         _refresh(h, date(2026, 10, 6), {"A": "已办结", "B": "逾期", "C": "逾期"})
         _refresh(h, date(2026, 10, 7), {"A": "已办结", "B": "正常推进", "C": "正常推进"})
-        assert h.trend(date(2026, 10, 7)) == [(date(2026, 10, 5), 2), (date(2026, 10, 6), 2), (date(2026, 10, 7), 0)]
+        assert h.trend(date(2026, 10, 7)) == [
+            (date(2026, 10, 5), 2),
+            (date(2026, 10, 6), 2),
+            (date(2026, 10, 7), 0),
+        ]
         assert h.trend(date(2026, 10, 6), days=1) == [(date(2026, 10, 6), 2)]
 
 
@@ -101,7 +129,12 @@ def test_doc_numbers_are_unique_across_concurrent_processes(tmp_path):
     ledger = tmp_path / "台账.xlsx"
     History(ledger).close()
     procs = [
-        subprocess.Popen([sys.executable, "-c", _RESERVE, str(ledger)], stdout=subprocess.PIPE, text=True, cwd=Path.cwd())
+        subprocess.Popen(
+            [sys.executable, "-c", _RESERVE, str(ledger)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path.cwd(),
+        )
         for _ in range(3)
     ]
     numbers = []
@@ -113,7 +146,14 @@ def test_doc_numbers_are_unique_across_concurrent_processes(tmp_path):
 
 
 def test_letters_round_trip(tmp_path):
-    letter = Letter("督办〔2026〕12号", "催办函", date(2026, 10, 9), "县教育局", ("DB-2026-001", "DB-2026-007"), "催办函/县教育局.docx")
+    letter = Letter(
+        "督办〔2026〕12号",
+        "催办函",
+        date(2026, 10, 9),
+        "县教育局",
+        ("DB-2026-001", "DB-2026-007"),
+        "催办函/县教育局.docx",
+    )
     with History(tmp_path / "台账.xlsx") as h:
         seq = h.reserve_doc_no("催办函", 2026)
         h.record_letter(letter, seq)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from automation import schema
@@ -41,13 +44,13 @@ def xlsxwriter_book(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def libreoffice_book(tmp_path_factory) -> Path:
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice (soffice) is not installed; run `make sysdeps`")
     return build_libreoffice_ledger(tmp_path_factory.mktemp("lo") / "台账.xlsx", N)
 
 
 @pytest.fixture(params=["xlsxwriter", "libreoffice"])
 def book(request) -> Path:
-    marker = request.node.get_closest_marker
-    del marker
     return request.getfixturevalue(f"{request.param}_book")
 
 
@@ -100,10 +103,18 @@ def test_every_untouched_part_is_byte_identical(book, tmp_path):
     plan = sample_plan(N)
     apply_plan(book, plan, out)
     before, after = _parts(book), _parts(out)
+    with zipfile.ZipFile(out) as z:
+        assert z.testzip() is None  # every member's CRC checks out, raw-copied ones included
     sheets_before, sheets_after = _sheet_parts(before), _sheet_parts(after)
     ledger_part = sheets_before[schema.LEDGER]
     generated = {sheets_after[g.name] for g in plan.sheets}
-    touched = {ledger_part, "[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"}
+    touched = {
+        ledger_part,
+        "[Content_Types].xml",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/styles.xml",
+    }
     for name, data in before.items():
         if name not in touched:
             assert after[name] == data, f"{name} changed"
@@ -111,12 +122,18 @@ def test_every_untouched_part_is_byte_identical(book, tmp_path):
     assert list(after)[: len(before)] == list(before)
     new_parts = set(after) - set(before)
     assert all(
-        p in generated or re.match(r"xl/(drawings|charts|worksheets/_rels|drawings/_rels)/", p) for p in new_parts
+        p in generated or re.match(r"xl/(drawings|charts|worksheets/_rels|drawings/_rels)/", p)
+        for p in new_parts
     ), new_parts
     # workbook.xml, its rels and the content types differ only by the added sheets/parts.
     added_sheet = "|".join(schema.GENERATED_SHEETS).encode()
-    assert _without_added(after["xl/workbook.xml"], rb'<sheet name="(?:' + added_sheet + rb')"[^>]*/>') == before["xl/workbook.xml"]
-    added_rel = rb'<Relationship Id="rId\d+" Type="[^"]*/worksheet" Target="worksheets/sheet\d+\.xml"/>'
+    assert (
+        _without_added(after["xl/workbook.xml"], rb'<sheet name="(?:' + added_sheet + rb')"[^>]*/>')
+        == before["xl/workbook.xml"]
+    )
+    added_rel = (
+        rb'<Relationship Id="rId\d+" Type="[^"]*/worksheet" Target="worksheets/sheet\d+\.xml"/>'
+    )
     assert len(re.findall(added_rel, after["xl/_rels/workbook.xml.rels"])) == 5 + len(
         re.findall(added_rel, before["xl/_rels/workbook.xml.rels"])
     )
@@ -129,7 +146,16 @@ def test_styles_are_only_appended(book, tmp_path):
     apply_plan(book, sample_plan(N), out)
     before = etree.fromstring(_parts(book)["xl/styles.xml"])
     after = etree.fromstring(_parts(out)["xl/styles.xml"])
-    for section in ("m:numFmts", "m:fonts", "m:fills", "m:borders", "m:cellStyleXfs", "m:cellXfs", "m:cellStyles", "m:dxfs"):
+    for section in (
+        "m:numFmts",
+        "m:fonts",
+        "m:fills",
+        "m:borders",
+        "m:cellStyleXfs",
+        "m:cellXfs",
+        "m:cellStyles",
+        "m:dxfs",
+    ):
         old, new = before.find(section, NS), after.find(section, NS)
         if old is None:
             continue
@@ -172,7 +198,6 @@ def test_computed_values_land_in_the_right_cells_and_types(book, tmp_path):
     assert summary["A1"].font.b and summary["A1"].fill.fgColor.rgb == "FFDDEBF7"
     assert summary["D2"].number_format == "0.0%" and summary["D2"].value == 0.6667
     assert summary.freeze_panes == "A2" and summary.auto_filter.ref == "A1:D4"
-    assert len(summary._charts) == 0 or summary._charts  # openpyxl does not load charts; see the XML check
     assert wb[schema.OVERDUE_LIST]["C2"].value == datetime(2026, 9, 30)
 
 
@@ -183,7 +208,9 @@ def test_the_chart_points_at_the_summary_range(book, tmp_path):
     summary = _sheet_parts(parts)[schema.SUMMARY]
     rels = etree.fromstring(parts[summary.replace("worksheets/", "worksheets/_rels/") + ".rels"])
     drawing = "xl/" + rels[0].get("Target").replace("../", "")
-    drawing_rels = etree.fromstring(parts[drawing.replace("drawings/", "drawings/_rels/") + ".rels"])
+    drawing_rels = etree.fromstring(
+        parts[drawing.replace("drawings/", "drawings/_rels/") + ".rels"]
+    )
     chart = parts["xl/" + drawing_rels[0].get("Target").replace("../", "")]
     refs = re.findall(rb"<c:f>([^<]*)</c:f>", chart)
     assert refs == ["'统计汇总'!$A$2:$A$4".encode(), "'统计汇总'!$D$2:$D$4".encode()]
@@ -192,7 +219,11 @@ def test_the_chart_points_at_the_summary_range(book, tmp_path):
 
 def test_refreshing_twice_gives_identical_parts(book, tmp_path):
     plan = sample_plan(N)
-    first, second, third = tmp_path / ("1" + book.suffix), tmp_path / ("2" + book.suffix), tmp_path / ("3" + book.suffix)
+    first, second, third = (
+        tmp_path / ("1" + book.suffix),
+        tmp_path / ("2" + book.suffix),
+        tmp_path / ("3" + book.suffix),
+    )
     apply_plan(book, plan, first)
     apply_plan(first, plan, second)
     apply_plan(second, plan, third)
@@ -201,13 +232,17 @@ def test_refreshing_twice_gives_identical_parts(book, tmp_path):
     assert _parts(third) == _parts(first)
 
 
-def test_generated_sheets_are_replaced_in_place_keeping_tab_colour_and_no_stale_charts(book, tmp_path):
+def test_generated_sheets_are_replaced_in_place_keeping_tab_colour_and_no_stale_charts(
+    book, tmp_path
+):
     first, second = tmp_path / ("1" + book.suffix), tmp_path / ("2" + book.suffix)
     apply_plan(book, sample_plan(N), first)
     # Staff colour the summary tab; the next refresh has a different chart-less summary.
     parts = _parts(first)
     part = _sheet_parts(parts)[schema.SUMMARY]
-    coloured = parts[part].replace(b"<dimension", b'<sheetPr><tabColor rgb="FFFF0000"/></sheetPr><dimension', 1)
+    coloured = parts[part].replace(
+        b"<dimension", b'<sheetPr><tabColor rgb="FFFF0000"/></sheetPr><dimension', 1
+    )
     _rewrite(first, part, coloured)
     apply_plan(first, sample_plan(N, with_chart=False), second)
     after = _parts(second)
@@ -216,7 +251,11 @@ def test_generated_sheets_are_replaced_in_place_keeping_tab_colour_and_no_stale_
     assert b"<drawing " not in after[part]
     charts_before = {p for p in _parts(book) if p.startswith("xl/charts/")}
     assert {p for p in after if p.startswith("xl/charts/")} == charts_before
-    assert not any(p.endswith(part.rsplit("/", 1)[1] + ".rels") for p in after if "worksheets/_rels" in p and p not in _parts(book))
+    assert not any(
+        p.endswith(part.rsplit("/", 1)[1] + ".rels")
+        for p in after
+        if "worksheets/_rels" in p and p not in _parts(book)
+    )
 
 
 def _rewrite(path: Path, name: str, data: bytes) -> None:
@@ -241,17 +280,29 @@ def test_appends_go_after_the_last_non_empty_row(book, tmp_path):
 def test_new_rows_and_cells_are_inserted_in_order(book, tmp_path):
     out = tmp_path / ("out" + book.suffix)
     far = N + 5
-    plan = WritePlan(cells=[CellWrite(schema.LEDGER, far, 3, "新行"), CellWrite(schema.LEDGER, 2, 40, 7.5),
-                            CellWrite(schema.LEDGER, 1, 1, None), CellWrite(schema.LEDGER, far, 1, date(2026, 1, 2))])
+    plan = WritePlan(
+        cells=[
+            CellWrite(schema.LEDGER, far, 3, "新行"),
+            CellWrite(schema.LEDGER, 2, 40, 7.5),
+            CellWrite(schema.LEDGER, 1, 1, None),
+            CellWrite(schema.LEDGER, far, 1, date(2026, 1, 2)),
+        ]
+    )
     apply_plan(book, plan, out)
     xml = _parts(out)[_sheet_parts(_parts(out))[schema.LEDGER]]
     rows = [int(r) for r in re.findall(rb'<row r="(\d+)"', xml)]
     assert rows == sorted(rows)
     for row in etree.fromstring(xml).iterfind(".//m:row", NS):
-        cols = [openpyxl.utils.cell.column_index_from_string(re.sub(r"\d", "", c.get("r"))) for c in row]
+        cols = [
+            openpyxl.utils.cell.column_index_from_string(re.sub(r"\d", "", c.get("r"))) for c in row
+        ]
         assert cols == sorted(cols)
     ws = openpyxl.load_workbook(out)[schema.LEDGER]
-    assert ws.cell(far, 3).value == "新行" and ws.cell(2, 40).value == 7.5 and ws.cell(1, 1).value is None
+    assert (
+        ws.cell(far, 3).value == "新行"
+        and ws.cell(2, 40).value == 7.5
+        and ws.cell(1, 1).value is None
+    )
     assert ws.cell(far, 1).value == datetime(2026, 1, 2)
     end = re.search(rb'<dimension ref="A1:([A-Z]+)(\d+)"', xml)
     assert end.group(1) == b"AN" and int(end.group(2)) >= far
@@ -263,7 +314,10 @@ def test_libreoffice_opens_the_refreshed_workbook(book, tmp_path):
     apply_plan(book, sample_plan(N), out)
     # Token 12 = -1 exports every sheet as <stem>-<sheet>.csv (LibreOffice 7.2+), shown as formatted (token 9).
     csv_filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
-    run = soffice(["--convert-to", csv_filter, "--outdir", str(tmp_path / "csv"), str(out)], tmp_path / "profile")
+    run = soffice(
+        ["--convert-to", csv_filter, "--outdir", str(tmp_path / "csv"), str(out)],
+        tmp_path / "profile",
+    )
     assert b"Error" not in run.stderr
     csv_files = {p.name: p for p in (tmp_path / "csv").glob("*.csv")}
     ledger_csv = next(p for name, p in csv_files.items() if schema.LEDGER in name)
@@ -279,7 +333,172 @@ def test_libreoffice_opens_the_refreshed_workbook(book, tmp_path):
 def test_an_empty_generated_sheet_and_odd_values_are_written(book, tmp_path):
     out = tmp_path / ("out" + book.suffix)
     weird = "含<尖括号>&与\x01控制符 "
-    plan = WritePlan(sheets=[GeneratedSheet(schema.PROBLEMS, [["工作表", "问题"], [weird, float("nan")]])])
+    plan = WritePlan(
+        sheets=[GeneratedSheet(schema.PROBLEMS, [["工作表", "问题"], [weird, float("nan")]])]
+    )
     apply_plan(book, plan, out)
     ws = openpyxl.load_workbook(out)[schema.PROBLEMS]
     assert ws["A2"].value == "含<尖括号>&与控制符 " and ws["B2"].value is None
+
+
+def _patched(xml: str, writes: dict[int, dict[int, object]]) -> tuple[dict[str, tuple], bytes]:
+    from automation.sheetxml import patch_cells
+
+    pieces, report = patch_cells(
+        xml.encode(), writes, lambda col, value, existing: existing or None
+    )
+    out = b"".join(pieces)
+    root = etree.fromstring(out)
+    cells = {}
+    for c in root.iter(f"{{{NS['m']}}}c"):
+        v = c.find("m:v", NS)
+        text = "".join(c.xpath(".//m:t/text()", namespaces=NS)) if v is None else v.text
+        cells[c.get("r")] = (c.get("s"), text)
+    return cells, out
+
+
+_MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def test_patching_rows_without_refs_self_closed_rows_and_rich_text():
+    xml = (
+        f'<worksheet {_MAIN}><dimension ref="A1:C3"/><sheetData>'
+        '<row r="1"><c r="A1" s="2"><v>1</v></c><c><v>2</v></c><c s="4"><v>3</v></c></row>'
+        '<row r="2"/>'
+        '<row r="3"><c r="A3" t="inlineStr"><is><r><rPr><color rgb="FFFF0000"/></rPr><t>红字</t></r></is></c>'
+        '<c r="C3" s="5"><f>A1+1</f><v>2</v></c></row>'
+        "</sheetData></worksheet>"
+    )
+    cells, out = _patched(
+        xml, {1: {3: "新"}, 2: {2: 5}, 3: {3: None, 4: date(2026, 1, 2)}, 5: {1: "末行"}}
+    )
+    # The middle cell has no r: it stays as it was, and the third is known to be C1.
+    assert b'<c r="A1" s="2"><v>1</v></c><c><v>2</v></c><c r="C1" s="4" t="inlineStr">' in out
+    assert cells["A1"] == ("2", "1") and cells["C1"] == ("4", "新")
+    assert cells["B2"] == (None, "5")
+    assert (
+        cells["A3"] == (None, "红字")
+        and cells["C3"] == ("5", "")
+        and cells["D3"] == (None, "46024")
+    )
+    assert b"<f>" not in out and cells["A5"] == (None, "末行")
+    assert b'<dimension ref="A1:D5"/>' in out
+
+
+def test_patching_a_sheet_with_a_namespace_prefix_and_empty_sheet_data():
+    prefixed = (
+        '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+        '<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )
+    cells, out = _patched(prefixed, {1: {2: "乙"}, 2: {1: 3}})
+    assert cells == {"A1": (None, "1"), "B1": (None, "乙"), "A2": (None, "3")}
+    assert b"<c " not in out  # every new element carries the x: prefix
+    empty = f'<worksheet {_MAIN}><dimension ref="A1"/><sheetData/></worksheet>'
+    cells, out = _patched(empty, {2: {2: "甲"}})
+    assert cells == {"B2": (None, "甲")} and b'<dimension ref="A1:B2"/>' in out
+
+
+def test_overwriting_a_formula_drops_the_calc_chain(tmp_path):
+    book = build_xlsxwriter_ledger(tmp_path / "台账.xlsm", N)
+    parts = _parts(book)
+    parts["xl/calcChain.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="AD3" i="1"/></calcChain>'
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/calcChain" Target="calcChain.xml"/></Relationships>',
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.calcChain+xml"/></Types>',
+    )
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    out = tmp_path / "out.xlsm"
+    apply_plan(book, sample_plan(N), out)  # AD3 held =1+1 (已催办次数)
+    after = _parts(out)
+    assert "xl/calcChain.xml" not in after
+    assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"]
+    assert b"calcChain" not in after["[Content_Types].xml"]
+    assert openpyxl.load_workbook(out)[schema.LEDGER]["AD3"].value == 1
+
+
+def test_a_broken_package_is_refused_in_chinese(tmp_path):
+    from automation import errors
+
+    bad = tmp_path / "坏文件.xlsx"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(errors.LedgerUnreadable, match="不是有效的 Excel 工作簿"):
+        apply_plan(bad, sample_plan(N), tmp_path / "out.xlsx")
+
+
+def test_a_workbook_written_by_openpyxl_gets_valid_new_sheets(tmp_path):
+    """openpyxl declares xmlns:r on each <sheet>, not on <workbook>; added sheets must still parse."""
+    src = tmp_path / "openpyxl.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = schema.LEDGER
+    wb.active.append(["编号", "事项内容"])
+    wb.active.append(["DB-2026-001", "修路"])
+    wb.save(src)
+    out = tmp_path / "out.xlsx"
+    apply_plan(
+        src,
+        WritePlan(cells=[CellWrite(schema.LEDGER, 2, 3, "逾期")], sheets=sample_plan(1).sheets),
+        out,
+    )
+    etree.fromstring(_parts(out)["xl/workbook.xml"])
+    result = openpyxl.load_workbook(out)
+    assert result.sheetnames == [schema.LEDGER, *schema.GENERATED_SHEETS]
+    assert result[schema.LEDGER]["C2"].value == "逾期"
+
+
+_small_values = st.one_of(
+    st.none(),
+    st.integers(-(10**6), 10**6),
+    st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: round(f, 3)),
+    st.text(alphabet="甲乙丙<&> ab", min_size=1, max_size=6),
+)
+_grid = st.dictionaries(
+    st.tuples(st.integers(1, 12), st.integers(1, 30)), st.integers(0, 99), max_size=40
+)
+_writes = st.dictionaries(
+    st.tuples(st.integers(1, 14), st.integers(1, 32)), _small_values, max_size=40
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(existing=_grid, writes=_writes)
+def test_patching_any_writes_gives_the_overlay_with_sorted_rows_and_cells(existing, writes):
+    from automation.cellxml import column_letters
+
+    rows: dict[int, list[str]] = {}
+    for (r, c), v in sorted(existing.items()):
+        rows.setdefault(r, []).append(f'<c r="{column_letters(c)}{r}" s="1"><v>{v}</v></c>')
+    body = "".join(f'<row r="{r}">{"".join(cells)}</row>' for r, cells in rows.items())
+    xml = f'<worksheet {_MAIN}><dimension ref="A1"/><sheetData>{body}</sheetData></worksheet>'
+    grouped: dict[int, dict[int, object]] = {}
+    for (r, c), v in writes.items():
+        grouped.setdefault(r, {})[c] = v
+    cells, out = _patched(xml, grouped)
+    expected = {f"{column_letters(c)}{r}": ("1", str(v)) for (r, c), v in existing.items()}
+    for (r, c), v in writes.items():
+        if v is None:
+            text = ""  # the value goes, the cell and its style stay
+        elif isinstance(v, float):
+            text = str(int(v)) if v.is_integer() else repr(v)
+        else:
+            text = str(v)
+        expected[f"{column_letters(c)}{r}"] = ("1" if (r, c) in existing else None, text)
+    assert cells == expected
+    root = etree.fromstring(out)
+    row_numbers = [int(r.get("r")) for r in root.iterfind(".//m:row", NS)]
+    assert row_numbers == sorted(set(row_numbers))
+    for row in root.iterfind(".//m:row", NS):
+        cols = [
+            openpyxl.utils.cell.column_index_from_string(re.sub(r"\d", "", c.get("r"))) for c in row
+        ]
+        assert cols == sorted(set(cols))

@@ -49,7 +49,9 @@ def _assert_intact(path: Path, original: bytes) -> None:
 
 def test_a_refresh_replaces_the_workbook_and_keeps_a_backup(ledger):
     original = ledger.read_bytes()
-    backup = safety.write_atomically(ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=10, now=NOW)
+    backup = safety.write_atomically(
+        ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=10, now=NOW
+    )
     assert backup == ledger.parent / ".duban" / "backups" / "督查台账-20261009-083000.xlsm"
     assert backup.read_bytes() == original
     assert ledger.read_bytes() != original
@@ -60,20 +62,32 @@ def test_a_refresh_replaces_the_workbook_and_keeps_a_backup(ledger):
 def test_only_the_newest_backups_are_kept(ledger):
     for minute in (1, 2, 3, 3):
         fp = safety.fingerprint(ledger)
-        safety.write_atomically(ledger, fp, lambda tmp: shutil.copyfile(ledger, tmp), backups_kept=2, now=NOW.replace(minute=minute))
+        safety.write_atomically(
+            ledger,
+            fp,
+            lambda tmp: shutil.copyfile(ledger, tmp),
+            backups_kept=2,
+            now=NOW.replace(minute=minute),
+        )
     names = [p.name for p in safety.backups(ledger)]
     assert names == ["督查台账-20261009-080300.xlsm", "督查台账-20261009-080300-2.xlsm"]
 
 
 @pytest.mark.parametrize(
     ("lock_name", "program"),
-    [("~$督查台账.xlsm", "Excel 或 WPS"), ("~$台账.xlsm", "Excel 或 WPS"), (".~lock.督查台账.xlsm#", "LibreOffice")],
+    [
+        ("~$督查台账.xlsm", "Excel 或 WPS"),
+        ("~$台账.xlsm", "Excel 或 WPS"),
+        (".~lock.督查台账.xlsm#", "LibreOffice"),
+    ],
 )
 def test_an_open_workbook_is_refused(ledger, lock_name, program):
     original = ledger.read_bytes()
     (ledger.parent / lock_name).write_text("owner")
     with pytest.raises(errors.LedgerLocked) as info:
-        safety.write_atomically(ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=10)
+        safety.write_atomically(
+            ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=10
+        )
     assert program in str(info.value) and lock_name in str(info.value)
     assert info.value.exit_code != 0
     _assert_intact(ledger, original)
@@ -140,14 +154,21 @@ print("DONE", flush=True)
 
 def test_a_refresh_killed_while_writing_leaves_the_original(ledger):
     original = ledger.read_bytes()
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, str(ledger)], stdout=subprocess.PIPE, text=True, cwd=_repo())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_WRITER, str(ledger)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=_repo(),
+    )
     assert proc.stdout.readline().strip() == "WRITING"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert ledger.read_bytes() == original
     with zipfile.ZipFile(ledger) as z:
         assert z.testzip() is None
-    assert list(ledger.parent.glob(".~duban-*.tmp")), "the killed writer's temp file should be left behind"
+    assert list(ledger.parent.glob(".~duban-*.tmp")), (
+        "the killed writer's temp file should be left behind"
+    )
     # The next refresh sweeps the dead process's temp file and succeeds.
     safety.write_atomically(ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=3)
     assert not list(ledger.parent.glob(".~duban-*.tmp"))
@@ -164,7 +185,9 @@ def tmpfs(tmp_path):
     mount.mkdir()
 
     def mount_fs(size: str) -> Path:
-        result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True)
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True
+        )
         if result.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
         return mount
@@ -179,7 +202,9 @@ def test_a_read_only_folder_leaves_the_original(tmpfs, workbook_bytes):
     ledger.write_bytes(workbook_bytes)
     subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
     with pytest.raises(errors.WriteFailed, match="没有写入权限") as info:
-        safety.write_atomically(ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=10)
+        safety.write_atomically(
+            ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=10
+        )
     assert info.value.exit_code == 4
     assert ledger.read_bytes() == workbook_bytes
 
@@ -193,11 +218,15 @@ def test_a_full_disk_leaves_the_original(tmpfs, workbook_bytes):
         free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
         f.write(b"\0" * max(free - 8192, 0))
     with pytest.raises(errors.WriteFailed, match="磁盘空间不足"):
-        safety.write_atomically(ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=0)
+        safety.write_atomically(
+            ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=0
+        )
     _assert_intact(ledger, workbook_bytes)
     # With backups on, the backup itself cannot be written: refused before touching anything.
     with pytest.raises(errors.WriteFailed, match="磁盘空间不足"):
-        safety.write_atomically(ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=10)
+        safety.write_atomically(
+            ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=10
+        )
     _assert_intact(ledger, workbook_bytes)
     assert not list((folder / ".duban" / "backups").glob("*"))
 
@@ -224,7 +253,11 @@ def test_a_file_size_limit_write_error_leaves_the_original(ledger):
     """RLIMIT_FSIZE makes every write past 4 KB fail with EFBIG, without needing mount rights."""
     original = ledger.read_bytes()
     proc = subprocess.run(
-        [sys.executable, "-c", _SIZE_LIMITED, str(ledger)], capture_output=True, text=True, cwd=_repo(), timeout=60
+        [sys.executable, "-c", _SIZE_LIMITED, str(ledger)],
+        capture_output=True,
+        text=True,
+        cwd=_repo(),
+        timeout=60,
     )
     assert proc.returncode == errors.WriteFailed.exit_code, proc.stderr
     assert "文件大小超出系统限制" in proc.stdout and "原工作簿未改动" in proc.stdout
