@@ -7,8 +7,9 @@ numbers here, atomically across processes, so a number is never handed out twice
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from .models import Item, ItemResult, Letter
 
 DB_NAME = Path(".duban") / "history.sqlite"
 OVERDUE = "逾期"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS refresh (
@@ -63,6 +64,16 @@ CREATE TABLE IF NOT EXISTS letter (
 );
 """
 
+# Version 2: what the latest refresh wrote into each row's computed columns, so the next one
+# can tell a value staff typed there from its own (SPEC §3.3). Replaced on every refresh.
+_SCHEMA_2 = """
+CREATE TABLE IF NOT EXISTS written (
+    row INTEGER PRIMARY KEY,
+    item_id TEXT NOT NULL,
+    cells TEXT NOT NULL
+);
+"""
+
 
 class History:
     """The history database of one workbook: ``<folder>/.duban/history.sqlite``."""
@@ -94,12 +105,14 @@ class History:
                 "请升级 duban 后再运行",
                 path=str(self.path),
             )
-        if version < 1:
-            self._db.execute("BEGIN IMMEDIATE")
-            for statement in filter(str.strip, _SCHEMA.split(";")):
+        if version >= SCHEMA_VERSION:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        for script in (_SCHEMA, _SCHEMA_2)[version:]:
+            for statement in filter(str.strip, script.split(";")):
                 self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self._db.execute("COMMIT")
+        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._db.execute("COMMIT")
 
     # -- context manager ---------------------------------------------------------------------
 
@@ -116,9 +129,19 @@ class History:
     # -- refreshes -----------------------------------------------------------------------------
 
     def record_refresh(
-        self, today: date, at: datetime, items: Sequence[Item], results: Sequence[ItemResult]
+        self,
+        today: date,
+        at: datetime,
+        items: Sequence[Item],
+        results: Sequence[ItemResult],
+        *,
+        written: Mapping[int, tuple[str, Mapping[str, str]]] | None = None,
     ) -> int:
-        """Append every item's computed state in one transaction; return the refresh id."""
+        """Append every item's computed state in one transaction; return the refresh id.
+
+        ``written`` (row -> (item id, computed column key -> text)) replaces the record of
+        what this refresh wrote, read back by ``last_written``.
+        """
         if len(items) != len(results):
             raise ValueError("items and results must be parallel sequences")
         rows = []
@@ -151,7 +174,21 @@ class History:
                 " days_overdue, level, progress, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(refresh_id, *r) for r in rows],
             )
+            if written is not None:
+                self._db.execute("DELETE FROM written")
+                self._db.executemany(
+                    "INSERT INTO written(row, item_id, cells) VALUES (?, ?, ?)",
+                    [
+                        (row, item_id, json.dumps(cells, ensure_ascii=False))
+                        for row, (item_id, cells) in written.items()
+                    ],
+                )
         return refresh_id
+
+    def last_written(self) -> dict[int, tuple[str, dict[str, str]]]:
+        """Return what the latest refresh wrote: row -> (item id, computed column key -> text)."""
+        rows = self._db.execute("SELECT row, item_id, cells FROM written")
+        return {row: (item_id, json.loads(cells)) for row, item_id, cells in rows}
 
     def previous_levels(self) -> dict[str, str]:
         """Return item id -> 督办等级 at the latest refresh (empty before the first one)."""

@@ -129,10 +129,11 @@ def issue_letters(
 ) -> Batch:
     """Choose, number and render today's letters; with no history (dry run) only report them."""
     request = check_request(request, ledger)
+    known = [*ledger.letters, *issued]  # 发文登记 and history; a letter in both counts once
     drafts = letters.select(
         ledger,
         outcome,
-        [*ledger.letters, *issued],
+        known,
         today,
         types=request.types or None,
         unit=request.unit or None,
@@ -143,7 +144,6 @@ def issue_letters(
         return batch
     batch.log_sheet, batch.log_columns = letter_log_layout(path)
     folder = Path(path).parent
-    registered = [*ledger.letters, *issued]
     templates: dict[str, docx_render.LetterTemplate] = {}
     try:
         for draft in drafts:
@@ -153,7 +153,7 @@ def issue_letters(
                     docx_render.find_template(name, folder)
                 )
             prefix = docnumber.prefix_for(draft.type, ledger.settings)
-            seq, doc_no = docnumber.reserve(history, draft.type, prefix, today.year, registered)
+            seq, doc_no = docnumber.reserve(history, draft.type, prefix, today.year, known)
             target = docx_render.letter_path(
                 folder, today.isoformat(), draft.type, draft.unit, doc_no
             )

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from . import engine, reader
 from .config import load_smtp_config
 from .errors import ConfigError, SendFailed, WriteFailed
-from .history import DB_NAME
+from .history import DB_NAME, History
 from .mailer import DeliveryError, Mailer
 from .messages import KIND_LEADERS, OUTPUT_DIR, Outgoing, build_messages, letters_folder
 from .models import Ledger, Outcome, Problem
@@ -111,12 +112,7 @@ def notify(
     """Build the day's reminders for a ledger and write them as .eml files, or send them."""
     path = Path(path)
     now = now or datetime.now()
-    if computed is None:
-        from .refresh import refresh
-
-        computed_report = refresh(path, today=today, dry_run=True)
-        computed = (computed_report.ledger, computed_report.outcome)
-    ledger, outcome = computed
+    ledger, outcome = computed or _compute(path, today)
     report = NotifyReport(path, today, send)
     config = load_smtp_config(path, env, required=send)
     if config is None:
@@ -180,6 +176,18 @@ def _send_each(report: NotifyReport, pending: list[Outgoing], mailer: Mailer, lo
                     "请核对该邮箱地址",
                 )
             )
+
+
+def _compute(path: Path, today: date) -> tuple[Ledger, Outcome]:
+    """Read and compute as the refresh does (letters and levels from history), writing nothing."""
+    ledger = reader.read_ledger(path, today=today)
+    letters, previous = list(ledger.letters), {}
+    if (path.parent / DB_NAME).exists():
+        with History(path) as history:
+            known = {letter.doc_no for letter in letters}
+            letters += [letter for letter in history.letters() if letter.doc_no not in known]
+            previous = history.previous_levels()
+    return ledger, engine.compute(ledger, today, letters=letters, previous_levels=previous)
 
 
 def _sent_keys(path: Path, today: date, *, create: bool) -> set[tuple[str, str, str]]:

@@ -28,6 +28,7 @@ from . import schema, vba, xlsxpatch
 from .errors import TemplateError
 from .models import GeneratedSheet, WritePlan
 from .sheetxml import split_ref
+from .template import refuse_to_overwrite
 
 CONFIG_SHEET = "xlwings.conf"
 BUTTON_CAPTION = "刷新台账"
@@ -43,56 +44,37 @@ NS_X = "urn:schemas-microsoft-com:office:excel"
 LAUNCHERS = ("刷新台账.cmd", "刷新台账.sh")
 DESKTOP_FILE = "刷新台账.desktop"
 
-# Keys xlwings' VBA reads from column A of the xlwings.conf sheet (values in column B, no
-# header row, no blank row in between); the explanation sits in column D, out of its way.
-CONFIG_ROWS = [
-    [
+# Keys xlwings' VBA reads down column A of the xlwings.conf sheet from A1 to the first blank
+# (values in column B, no header row); each key's explanation sits in column D, out of its way.
+CONFIG_KEYS = (
+    (
         "INTERPRETER_WIN",
-        None,
-        None,
-        "说明：A、B 两列由 xlwings 读取（A 列为设置名，B 列为值），请勿改动 A 列、勿在其间插入空行。",
-    ],
-    [
+        r"Windows 上装有 duban 的 Python 解释器完整路径，如 C:\duban\.venv\Scripts\pythonw.exe；留空则用系统 PATH 中的 python",
+    ),
+    (
         "INTERPRETER_MAC",
-        None,
-        None,
-        r"INTERPRETER_WIN：Windows 上装有 duban 的 Python 解释器完整路径，如 C:\duban\.venv\Scripts\pythonw.exe；留空则用系统 PATH 中的 python。",
-    ],
-    [
+        "Mac 上的解释器路径，如 /Users/用户名/duban/.venv/bin/python；留空则用 python",
+    ),
+    (
         "PYTHONPATH",
-        None,
-        None,
-        "INTERPRETER_MAC：Mac 上的解释器路径，如 /Users/用户名/duban/.venv/bin/python；留空则用 python。",
-    ],
-    [
-        None,
-        None,
-        None,
-        r"PYTHONPATH：未用 pip 安装 duban 时，填写 duban 源代码所在文件夹，如 C:\duban；已安装则留空。",
-    ],
-    [
-        None,
-        None,
-        None,
-        r"也可不在本表填写，而在本机 %USERPROFILE%\.xlwings\xlwings.conf 中统一设置；本表的设置优先。",
-    ],
-    [
-        None,
-        None,
-        None,
-        "WPS 表格不支持 xlwings：在 WPS 中点击“刷新台账”按钮会保存并关闭台账，由同一文件夹中的“刷新台账.cmd”刷新后自动重新打开。",
-    ],
-]
+        r"未用 pip 安装 duban 时，填写 duban 源代码所在文件夹，如 C:\duban；已安装则留空",
+    ),
+)
+CONFIG_NOTES = (
+    "说明：A、B 两列由 xlwings 读取（A 列为设置名，B 列为值），请勿改写 A 列的设置名，也不要在其间插入空行。",
+    "本表的设置优先：某项在本表中留空时用默认值（python），不再读取本机 %USERPROFILE%\\.xlwings\\xlwings.conf 中的同名设置；"
+    "要改用本机的配置文件，请删除本表中对应的行。",
+    "WPS 表格不支持 xlwings：在 WPS 中点击“刷新台账”会保存并关闭台账，由同一文件夹中的“刷新台账.cmd”刷新后自动重新打开。",
+)
 
 
 def config_sheet() -> GeneratedSheet:
     """Return the xlwings.conf sheet: the settings xlwings reads and their Chinese explanation."""
+    rows: list[list[object]] = [[key, None, None, note] for key, note in CONFIG_KEYS]
+    rows.append([])
+    rows.extend([None, None, None, note] for note in CONFIG_NOTES)
     return GeneratedSheet(
-        CONFIG_SHEET,
-        [list(r) for r in CONFIG_ROWS],
-        header_rows=(),
-        widths=(20, 50, 4, 110),
-        freeze_rows=0,
+        CONFIG_SHEET, rows, header_rows=(), widths=(20, 50, 4, 110), freeze_rows=0
     )
 
 
@@ -103,11 +85,9 @@ def convert_to_xlsm(xlsx: Path, *, force: bool = False, replace: bool = False) -
     """
     xlsx = Path(xlsx)
     dest = xlsx.with_suffix(".xlsm")
-    if dest.exists() and not force:
-        raise TemplateError(
-            f"文件已存在：{dest}，为防止覆盖已录入的台账，未做任何改动",
-            "如确需重新生成，请先备份原文件，再加 --force 覆盖",
-        )
+    if dest.exists() and not force and replace:
+        xlsx.unlink()  # the .xlsx was only a step towards the .xlsm: leave the folder as it was
+    refuse_to_overwrite(dest, force=force)
     staged = dest.with_name(f".{dest.stem}.building.xlsx")
     building = dest.with_name(f".{dest.stem}.building.xlsm")
     try:

@@ -17,6 +17,6 @@ function RefreshLedger() {
     var command = onWindows
         ? 'cmd /c ""' + launcher + '" "' + ledger + '""'
         : 'sh "' + launcher + '" "' + ledger + '"';
-    Shell(command, jsNormalFocus);
+    Shell(command, 1); // 1 = normal window, as VBA's vbNormalFocus
     book.Close(false);
 }

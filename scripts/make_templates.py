@@ -14,6 +14,7 @@ fallback (仿宋, 宋体) for machines without the GB fonts.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from docx import Document
@@ -126,8 +127,11 @@ def new_document():
         fonts.attrib.pop(qn(attr), None)
     _page_number(section)
     _font_fallbacks(doc)
-    doc.core_properties.author = "duban"
-    doc.core_properties.title = ""
+    props = doc.core_properties
+    props.author = props.last_modified_by = "duban"
+    props.title = ""
+    props.created = props.modified = datetime(2026, 1, 1)  # no clock in generated files
+    props.revision = 1
     return doc
 
 
@@ -362,7 +366,7 @@ def reminder():
             "{{ it.days_overdue }}",
             "{{ it.prior_reminders }}",
         ],
-        [12, 32, 52, 28, 16, 16],
+        [14, 32, 50, 28, 16, 16],
         loop="it in items",
         left=(2,),
     )
@@ -385,7 +389,7 @@ def rectify():
     para(doc, "{{ unit }}：")
     para(
         doc,
-        "经督查，你单位牵头承办的以下{{ items|length }}项督查事项逾期未办结，经催办仍未整改到位。"
+        "经督查，你单位牵头承办的以下{{ items|length }}项督查事项逾期未办结，至今未整改到位。"
         "现责令你单位于{{ new_deadline }}前整改到位，并将整改情况书面报送{{ office }}。",
         indent=True,
     )
@@ -400,7 +404,7 @@ def rectify():
             "{{ it.days_overdue }}",
             "{{ it.level }}",
         ],
-        [12, 32, 52, 28, 16, 16],
+        [14, 32, 50, 28, 16, 16],
         loop="it in items",
         left=(2,),
     )

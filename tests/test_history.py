@@ -49,7 +49,7 @@ def test_database_is_created_beside_the_workbook_in_wal_mode(tmp_path):
         _refresh(h, date(2026, 10, 9), {"A": "逾期"})
     db = sqlite3.connect(tmp_path / ".duban" / "history.sqlite")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
     row = db.execute(
         "SELECT today, item_id, unit, category, status, progress, deadline FROM item_state"
     ).fetchone()
@@ -170,3 +170,28 @@ def test_a_newer_database_is_refused_in_chinese(tmp_path):
     db.close()
     with pytest.raises(errors.ConfigError, match="比本程序新"):
         History(tmp_path / "台账.xlsx")
+
+
+def test_version_1_database_is_upgraded_in_place_keeping_its_rows(tmp_path):
+    import sqlite3
+
+    from automation.history import _SCHEMA
+
+    ledger = tmp_path / "台账.xlsx"
+    (tmp_path / ".duban").mkdir()
+    db = sqlite3.connect(tmp_path / ".duban" / "history.sqlite")
+    db.executescript(_SCHEMA)
+    db.execute("INSERT INTO refresh(today, at, items) VALUES ('2026-10-08', '2026-10-08T08:30', 0)")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with History(ledger) as history:
+        assert history.trend(date(2026, 10, 9)) == [(date(2026, 10, 8), 0)]
+        assert history.last_written() == {}
+        history.record_refresh(
+            date(2026, 10, 9), datetime(2026, 10, 9, 8, 30), [], [],
+            written={5: ("DB-2026-001", {"light": "红", "days_overdue": "2"})},
+        )  # fmt: skip
+        assert history.last_written() == {5: ("DB-2026-001", {"light": "红", "days_overdue": "2"})}
+    with sqlite3.connect(tmp_path / ".duban" / "history.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2

@@ -7,6 +7,7 @@ real LibreOffice. Expected values are worked out by hand from the dates below
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ from automation.models import Letter, Settings
 from automation.refresh import refresh
 
 TODAY = date(2026, 11, 20)
+ROOT = Path(__file__).resolve().parent.parent
 DUBAN = Path(sys.executable).with_name("duban")
 TRICKY = "修缮{{ 7*7 }}号楼{% if x %}<b>&“引号”"
 
@@ -462,3 +464,19 @@ def test_two_concurrent_letters_processes_never_repeat_a_number(ledger):
     # every letter is issued once: the loser re-read 发文登记 and found nothing left to issue
     assert sorted(registered) == sorted(files) == sorted(recorded)
     assert len(registered) == 5
+
+
+def test_committed_templates_match_the_generator(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "make_templates", ROOT / "scripts" / "make_templates.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for fresh in module.build(tmp_path):
+        committed = docx.Document(str(ROOT / "templates" / fresh.name))
+        generated = docx.Document(str(fresh))
+        assert [p.text for p in committed.paragraphs] == [p.text for p in generated.paragraphs]
+        assert [[c.text for c in r.cells] for t in committed.tables for r in t.rows] == [
+            [c.text for c in r.cells] for t in generated.tables for r in t.rows
+        ]
+        assert committed.element.xml == generated.element.xml, fresh.name

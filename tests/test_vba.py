@@ -22,7 +22,7 @@ from python_calamine import CalamineWorkbook
 
 from automation import vba, xlsm
 from automation.cli import cli
-from automation.errors import TemplateError
+from automation.errors import DubanError, TemplateError
 from automation.template import build_template
 
 MACROS = Path(__file__).resolve().parent.parent / "macros"
@@ -119,8 +119,9 @@ def test_the_package_is_macro_enabled_with_the_config_sheet(built):
     # xlwings reads keys down column A from A1 to the first blank, values in column B.
     keys = [r[0] for r in rows]
     assert keys[: keys.index("")] == ["INTERPRETER_WIN", "INTERPRETER_MAC", "PYTHONPATH"]
-    assert all(r[2] == "" for r in rows)  # column C kept empty between settings and notes
-    assert "解释器" in rows[1][3]
+    assert all(r[1] == "" and r[2] == "" for r in rows)  # values left for the user to fill
+    assert "解释器完整路径" in rows[0][3]
+    assert any("WPS" in r[3] for r in rows)
 
 
 def test_the_launchers_are_written_beside_the_workbook(built):
@@ -133,7 +134,7 @@ def test_the_launchers_are_written_beside_the_workbook(built):
 
 
 def test_refuses_to_overwrite_and_to_add_a_second_project(built):
-    with pytest.raises(TemplateError, match="已存在"):
+    with pytest.raises(DubanError, match="已存在"):
         xlsm.convert_to_xlsm(built.with_suffix(".xlsx"))
     with pytest.raises(TemplateError, match="已经含有宏工程"):
         vba.add_vba_project(built)
