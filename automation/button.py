@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from . import engine, reader, summaries
+from . import reader
 from .errors import DubanError
 from .history import History
-from .issue import LetterRequest, issue_letters, record_issued
+from .issue import LetterRequest
 from .models import CellWrite, GeneratedSheet, WritePlan
-from .refresh import RefreshReport, _all_letters
+from .refresh import RefreshReport, plan_refresh, record_refresh
 
 TITLE = "督办台账：刷新台账"
 
@@ -94,30 +94,16 @@ def refresh_book(
     ledger = reader.read_ledger(source, today=today)
     history = History(ledger_path)
     try:
-        issued = _all_letters(ledger, history)
-        previous = history.previous_levels()
-        outcome = engine.compute(ledger, today, letters=issued, previous_levels=previous)
-        batch = None
-        if letters is not None:
-            batch = issue_letters(ledger_path, ledger, outcome, issued, history, today, letters)
-            if batch.letters:  # escalation and 已催办次数 count today's letters too
-                outcome = engine.compute(
-                    ledger, today, letters=[*issued, *batch.letters], previous_levels=previous
-                )
-        plan = summaries.build_plan(ledger, outcome, now=now)
-        report = RefreshReport(ledger_path, today, False, ledger, outcome, plan)
-        if batch is not None:
-            batch.add_to(plan)
-            report.letters, report.notes = batch.letters, batch.notes
+        report, batch, written = plan_refresh(
+            ledger_path, ledger, history, today=today, now=now, letters=letters
+        )
         try:
-            write_plan(book, plan)
+            write_plan(book, report.plan)
         except BaseException:
             if batch is not None:
                 batch.discard()  # letters not registered in the workbook must not lie around
             raise
-        history.record_refresh(today, now, ledger.items, outcome.results)
-        if batch is not None:
-            record_issued(history, batch, letters, report)
+        record_refresh(history, report, batch, written, letters, now=now)
     finally:
         history.close()
     return report

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from . import engine, reader, safety, summaries, xlsxpatch
+from . import dashboard, engine, overwrites, reader, safety, summaries, xlsxpatch
 from .errors import LedgerChanged
 from .history import History
-from .issue import LetterRequest, issue_letters, record_issued
+from .issue import Batch, LetterRequest, issue_letters, record_issued
 from .models import Ledger, Letter, Outcome, Problem, WritePlan
+from .overwrites import Written
 
 # Ledgers larger than this (bytes) take long enough that a progress bar helps.
 PROGRESS_MIN_BYTES = 1_500_000
@@ -136,22 +137,10 @@ def _refresh_once(
         ledger = reader.read_ledger(path, today=today)
         history = History(path) if not dry_run else None
         try:
-            issued = _all_letters(ledger, history)
-            previous = history.previous_levels() if history else {}
             step("计算状态与预警")
-            outcome = engine.compute(ledger, today, letters=issued, previous_levels=previous)
-            batch = None
-            if letters is not None:
-                batch = issue_letters(path, ledger, outcome, issued, history, today, letters)
-                if batch.letters:  # escalation and 已催办次数 count today's letters too
-                    outcome = engine.compute(
-                        ledger, today, letters=[*issued, *batch.letters], previous_levels=previous
-                    )
-            plan = summaries.build_plan(ledger, outcome, now=now)
-            report = RefreshReport(path, today, dry_run, ledger, outcome, plan)
-            if batch is not None:
-                batch.add_to(plan)
-                report.letters, report.notes = batch.letters, batch.notes
+            report, batch, written = plan_refresh(
+                path, ledger, history, today=today, now=now, letters=letters, dry_run=dry_run
+            )
             if dry_run:
                 return report
             step("写回台账")
@@ -159,7 +148,7 @@ def _refresh_once(
                 report.backup = safety.write_atomically(
                     path,
                     expected,
-                    lambda tmp: xlsxpatch.apply_plan(path, plan, tmp),
+                    lambda tmp: xlsxpatch.apply_plan(path, report.plan, tmp),
                     backups_kept=int(ledger.settings.backups_kept),
                 )
             except BaseException:
@@ -167,14 +156,68 @@ def _refresh_once(
                     batch.discard()  # unregistered letters must not lie around
                 raise
             step("记录历史")
-            history.record_refresh(today, now, ledger.items, outcome.results)
-            if batch is not None:
-                record_issued(history, batch, letters, report)
+            record_refresh(history, report, batch, written, letters, now=now)
         finally:
             if history:
                 history.close()
+    report.outputs.append(dashboard.write_for_report(report, now=now))
     report.seconds = time.monotonic() - started
     return report
+
+
+def plan_refresh(
+    path: Path,
+    ledger: Ledger,
+    history: History | None,
+    *,
+    today: date,
+    now: datetime,
+    letters: LetterRequest | None = None,
+    dry_run: bool = False,
+) -> tuple[RefreshReport, Batch | None, Written]:
+    """Compute everything one refresh writes, for the file writer and the live (Excel) writer alike.
+
+    Returns the report (its ``plan`` is what to write), the letters issued if asked (to be
+    discarded if the write fails) and what goes into the computed columns (for history).
+    """
+    issued = _all_letters(ledger, history)
+    previous = history.previous_levels() if history else {}
+    outcome = engine.compute(ledger, today, letters=issued, previous_levels=previous)
+    batch = None
+    if letters is not None:
+        batch = issue_letters(path, ledger, outcome, issued, history, today, letters)
+        if batch.letters:  # escalation and 已催办次数 count today's letters too
+            outcome = engine.compute(
+                ledger, today, letters=[*issued, *batch.letters], previous_levels=previous
+            )
+    columns = summaries.computed_columns(ledger)
+    cells = summaries.ledger_cells(ledger, outcome.results, now=now)
+    written = overwrites.written_cells(ledger, cells, columns)
+    last = history.last_written() if history else {}
+    outcome.problems.extend(overwrites.staff_edits(ledger, last, written, columns))
+    plan = summaries.build_plan(ledger, outcome, now=now, cells=cells)
+    report = RefreshReport(path, today, dry_run, ledger, outcome, plan)
+    if batch is not None:
+        batch.add_to(plan)
+        report.letters, report.notes = batch.letters, batch.notes
+    return report, batch, written
+
+
+def record_refresh(
+    history: History,
+    report: RefreshReport,
+    batch: Batch | None,
+    written: Written,
+    letters: LetterRequest | None,
+    *,
+    now: datetime,
+) -> None:
+    """Record a written refresh: every item's state, what the computed columns hold, the letters."""
+    history.record_refresh(
+        report.today, now, report.ledger.items, report.outcome.results, written=written
+    )
+    if batch is not None:
+        record_issued(history, batch, letters, report)
 
 
 def _all_letters(ledger: Ledger, history: History | None):

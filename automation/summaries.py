@@ -21,11 +21,16 @@ PERCENT = "0.0%"
 DATE = "yyyy-mm-dd"
 
 
-def build_plan(ledger: Ledger, outcome: Outcome, *, now: datetime) -> WritePlan:
-    """Build everything one refresh writes: computed columns, assigned 编号, summary sheets."""
+def build_plan(
+    ledger: Ledger, outcome: Outcome, *, now: datetime, cells: list[CellWrite] | None = None
+) -> WritePlan:
+    """Build everything one refresh writes: computed columns, assigned 编号, summary sheets.
+
+    ``cells`` are the ledger cell writes when the caller already made them (``ledger_cells``).
+    """
     pairs = list(zip(ledger.items, outcome.results, strict=True))
     return WritePlan(
-        cells=ledger_cells(ledger, outcome.results, now=now),
+        cells=cells if cells is not None else ledger_cells(ledger, outcome.results, now=now),
         sheets=[
             summary_sheet(pairs),
             ranking_sheet(outcome),

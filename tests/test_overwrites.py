@@ -68,3 +68,32 @@ def test_many_edits_in_one_column_are_one_line():
     problems = staff_edits(Ledger(items=items, computed_seen=seen), {}, {}, COLUMNS)
     assert len(problems) == 1
     assert problems[0].cell == "W2" and "18 处" in problems[0].message
+
+
+def test_refresh_overwrites_a_typed_light_says_so_once_and_then_is_quiet(tmp_path):
+    import openpyxl
+
+    from automation.demo import build_demo
+    from automation.refresh import refresh
+
+    today = date(2026, 11, 20)
+    path = build_demo(tmp_path, seed=7, items=120, today=today, force=False)
+    refresh(path, today=today, now=datetime(2026, 11, 20, 8, 30), progress=False)
+
+    wb = openpyxl.load_workbook(path)  # staff type over a computed cell, in another program
+    ws = wb[schema.LEDGER]
+    header = [c.value for c in ws[1]]
+    light_col = header.index("预警") + 1
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, light_col).value == "红")
+    ws.cell(row, light_col).value = "绿"
+    wb.save(path)
+
+    report = refresh(path, today=today, now=datetime(2026, 11, 20, 9, 0), progress=False)
+    where = f"{openpyxl.utils.get_column_letter(light_col)}{row}"
+    typed = [p for p in report.problems if p.cell == where]
+    assert len(typed) == 1 and "“绿”已被刷新覆盖" in typed[0].message
+    ws = openpyxl.load_workbook(path, read_only=True)[schema.LEDGER]
+    assert next(ws.iter_rows(min_row=row, max_row=row, values_only=True))[light_col - 1] == "红"
+
+    again = refresh(path, today=today, now=datetime(2026, 11, 20, 9, 30), progress=False)
+    assert not [p for p in again.problems if "已被刷新覆盖" in p.message]
