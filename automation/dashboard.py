@@ -37,10 +37,10 @@ import markupsafe
 from . import engine, errors, reader, schema
 from .history import DB_NAME, History
 from .models import Item, Ledger, Letter, Outcome, UnitScore
+from .resources import TEMPLATE_DIR
 from .scoring import PERIOD_WORDS, period_containing
 from .summaries import DONE, OPEN
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_NAME = "dashboard.html.j2"
 OUTPUT_DIR = "输出"
 FILENAME = "看板.html"

@@ -26,8 +26,8 @@ import jinja2
 from docxtpl import DocxTemplate
 
 from .errors import TemplateError, WriteFailed
+from .resources import TEMPLATE_DIR
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 OFFICE_TEMPLATE_DIR = "模板"  # beside the ledger: staff's own edited copies win
 SOFFICE_TIMEOUT = 600
 _RENDERED_PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")

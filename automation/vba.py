@@ -27,8 +27,8 @@ from pyopenvba.cfb import CFB
 from pyopenvba.vba import VBAModuleKind
 
 from .errors import TemplateError
+from .resources import MACROS_DIR
 
-MACROS_DIR = Path(__file__).resolve().parent.parent / "macros"
 OUR_MODULE = "DubanButton"
 # The Sub the button is assigned to, and the Python command it runs through xlwings.
 BUTTON_MACRO = f"{OUR_MODULE}.RefreshLedger"
