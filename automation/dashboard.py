@@ -315,13 +315,24 @@ def as_of(ledger: Ledger, day: date) -> Ledger:
 
 
 def previous_ranking(
-    ledger: Ledger, today: date, letters: Sequence[Letter] = ()
+    ledger: Ledger, today: date, letters: Sequence[Letter] = (), history: History | None = None
 ) -> tuple[str, list[UnitScore]]:
-    """Return the previous scoring period's label and final scores, recomputed from the ledger."""
+    """Return the previous scoring period's label and final scores.
+
+    They are recomputed from the ledger as it stood on the period's last day, once; with a
+    history the result is kept there and reused, as a published ranking should not move.
+    """
     kind = PERIOD_WORDS.get(str(ledger.settings.get("score_period") or "").strip(), "quarter")
     last_day = period_containing(today, kind).start - timedelta(days=1)
+    label = period_containing(last_day, kind).label
+    kept = history.period_scores(label) if history else []
+    if kept:
+        return label, kept
     outcome = engine.compute(as_of(ledger, last_day), last_day, letters=letters)
-    return outcome.period, outcome.scores
+    scores = sorted(outcome.scores, key=lambda s: (s.rank, s.unit))
+    if history:
+        history.keep_period_scores(scores)
+    return outcome.period, scores
 
 
 # --- files (the only part that touches the disk) ----------------------------------------
@@ -332,14 +343,11 @@ def default_output(ledger_path: Path) -> Path:
     return Path(ledger_path).parent / OUTPUT_DIR / FILENAME
 
 
-def _history(
-    ledger_path: Path, today: date
-) -> tuple[list[tuple[date, int]], list[Letter], dict[str, str]]:
-    """Read the trend, the recorded letters and the last levels, never creating a history."""
+def _history(ledger_path: Path) -> History | None:
+    """Open the ledger's history if there is one; the dashboard never creates it."""
     if not (Path(ledger_path).parent / DB_NAME).exists():
-        return [], [], {}
-    with History(ledger_path) as history:
-        return history.trend(today, TREND_DAYS), history.letters(), history.previous_levels()
+        return None
+    return History(ledger_path)
 
 
 def write_html(html: str, out: Path) -> Path:
@@ -364,11 +372,17 @@ def _page(
     path: Path, ledger: Ledger, today: date, now: datetime, outcome: Outcome | None = None
 ) -> str:
     """Build the page of a ledger, computing it first unless a refresh already did."""
-    trend, recorded, levels = _history(path, today)
-    letters = [*ledger.letters, *recorded]
-    if outcome is None:
-        outcome = engine.compute(ledger, today, letters=letters, previous_levels=levels)
-    label, previous = previous_ranking(ledger, today, letters)
+    history = _history(path)
+    try:
+        trend = history.trend(today, TREND_DAYS) if history else []
+        letters = [*ledger.letters, *(history.letters() if history else [])]
+        if outcome is None:
+            levels = history.previous_levels() if history else {}
+            outcome = engine.compute(ledger, today, letters=letters, previous_levels=levels)
+        label, previous = previous_ranking(ledger, today, letters, history)
+    finally:
+        if history:
+            history.close()
     return build_html(
         ledger, outcome, trend=trend, previous=previous, previous_period=label, now=now
     )

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from . import errors
-from .models import Item, ItemResult, Letter
+from .models import Item, ItemResult, Letter, UnitScore
 
 DB_NAME = Path(".duban") / "history.sqlite"
 OVERDUE = "逾期"
@@ -65,12 +65,21 @@ CREATE TABLE IF NOT EXISTS letter (
 """
 
 # Version 2: what the latest refresh wrote into each row's computed columns, so the next one
-# can tell a value staff typed there from its own (SPEC §3.3). Replaced on every refresh.
+# can tell a value staff typed there from its own (SPEC §3.3), replaced on every refresh; and
+# each ended scoring period's final ranking, computed once and then kept as published.
 _SCHEMA_2 = """
 CREATE TABLE IF NOT EXISTS written (
     row INTEGER PRIMARY KEY,
     item_id TEXT NOT NULL,
     cells TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS period_score (
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    score REAL NOT NULL,
+    rank INTEGER NOT NULL,
+    details TEXT NOT NULL,
+    PRIMARY KEY (period, unit)
 );
 """
 
@@ -184,6 +193,22 @@ class History:
                     ],
                 )
         return refresh_id
+
+    def period_scores(self, period: str) -> list[UnitScore]:
+        """Return the kept final ranking of an ended period (empty when none is kept)."""
+        rows = self._db.execute(
+            "SELECT unit, score, rank, details FROM period_score WHERE period = ? ORDER BY rank, unit",
+            (period,),
+        )
+        return [UnitScore(unit, period, score, rank, json.loads(d)) for unit, score, rank, d in rows]
+
+    def keep_period_scores(self, scores: Sequence[UnitScore]) -> None:
+        """Keep the final ranking of an ended period; an already kept one is not changed."""
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO period_score(period, unit, score, rank, details) VALUES (?, ?, ?, ?, ?)",
+                [(s.period, s.unit, s.score, s.rank, json.dumps(s.details, ensure_ascii=False)) for s in scores],
+            )
 
     def last_written(self) -> dict[int, tuple[str, dict[str, str]]]:
         """Return what the latest refresh wrote: row -> (item id, computed column key -> text)."""

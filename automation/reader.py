@@ -63,11 +63,11 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
 
 def _computed_values(table: Table) -> dict[int, dict[str, object]]:
     """Return the non-blank values in the computed columns, by row, as found in the sheet."""
-    keys = [c.key for c in schema.LEDGER_COMPUTED_COLUMNS if c.key in table.columns]
+    where = [(c.key, table.columns[c.key] - 1) for c in schema.LEDGER_COMPUTED_COLUMNS if c.key in table.columns]
     seen: dict[int, dict[str, object]] = {}
     for row, cells in table.rows:
-        values = table.values(cells)
-        found = {k: values[k] for k in keys if values[k] not in ("", None)}
+        width = len(cells)
+        found = {k: cells[i] for k, i in where if i < width and cells[i] not in ("", None)}
         if found:
             seen[row] = found
     return seen

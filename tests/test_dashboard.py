@@ -403,3 +403,25 @@ def test_content_security_policy_refuses_injected_handlers_and_requests(browser,
     # Chromium reports the attempt, then refuses it before anything leaves the machine.
     assert w.failed == {"https://example.invalid/x.png": "csp"}
     assert sum("Content Security Policy" in e for e in w.errors) == 2  # the handler and the load
+
+
+def test_previous_ranking_is_computed_once_then_reused_from_the_history(tmp_path):
+    from dataclasses import replace as _replace
+
+    from automation.dashboard import previous_ranking
+    from automation.demo import build_demo
+    from automation.history import History
+    from automation.reader import read_ledger
+
+    today = date(2026, 11, 20)
+    path = build_demo(tmp_path, seed=3, items=120, today=today, force=False)
+    ledger = read_ledger(path, today=today)
+    with History(path) as history:
+        label, first = previous_ranking(ledger, today, history=history)
+        assert label == "2026年第3季度" and first
+        # Staff later "complete" every old item: the published ranking must not move.
+        done = _replace(ledger, items=[_replace(i, done_on=date(2026, 7, 1)) for i in ledger.items])
+        _, again = previous_ranking(done, today, history=history)
+    assert again == first
+    _, recomputed = previous_ranking(done, today)  # without a history it is recomputed
+    assert recomputed != first

@@ -195,3 +195,14 @@ def test_version_1_database_is_upgraded_in_place_keeping_its_rows(tmp_path):
         assert history.last_written() == {5: ("DB-2026-001", {"light": "红", "days_overdue": "2"})}
     with sqlite3.connect(tmp_path / ".duban" / "history.sqlite") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_an_ended_periods_ranking_is_kept_once_and_not_changed_later(tmp_path):
+    from automation.models import UnitScore
+
+    with History(tmp_path / "台账.xlsx") as history:
+        assert history.period_scores("2026年第3季度") == []
+        history.keep_period_scores([UnitScore("县教育局", "2026年第3季度", 98.5, 1, {"催办函": -1.0})])
+        history.keep_period_scores([UnitScore("县教育局", "2026年第3季度", 70.0, 9, {})])
+        kept = history.period_scores("2026年第3季度")
+    assert kept == [UnitScore("县教育局", "2026年第3季度", 98.5, 1, {"催办函": -1.0})]
