@@ -1,3 +1,3 @@
-from .cli import main
+from automation.cli import main
 
 main()

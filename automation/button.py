@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from . import reader
-from .errors import DubanError
-from .history import History
-from .issue import LetterRequest
-from .models import CellWrite, GeneratedSheet, WritePlan
-from .refresh import RefreshReport, plan_refresh, record_refresh
+from automation.errors import DubanError
+from automation.history import History
+from automation.ledger import reader
+from automation.letters.issue import LetterRequest
+from automation.models import CellWrite, GeneratedSheet, WritePlan
+from automation.refresh import RefreshReport, plan_refresh, record_refresh
 
 TITLE = "督办台账：刷新台账"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .models import Ledger, Outcome, Problem
-from .reader import read_ledger
+from automation.ledger.reader import read_ledger
+from automation.models import Ledger, Outcome, Problem
 
 
 @dataclass
@@ -25,7 +25,7 @@ class CheckResult:
 
 def check_ledger(path: Path, *, today: date) -> CheckResult:
     """Read the ledger at ``path`` and compute it as of ``today``; write nothing."""
-    from .engine import compute
+    from automation.rules.engine import compute
 
     ledger = read_ledger(Path(path), today=today)
     outcome = compute(ledger, today)

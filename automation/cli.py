@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .errors import DubanError
+from automation.errors import DubanError
 
 
 def _today(value: str | None) -> date:
@@ -55,11 +55,11 @@ def cli():
 @click.option("--xlsm", is_flag=True, help="生成带“刷新台账”按钮的 督查台账.xlsm / build the .xlsm with the refresh button")
 def init(directory: Path, force: bool, xlsm: bool):
     """在 DIRECTORY 新建空白台账 督查台账.xlsx / create a new empty ledger workbook."""
-    from .template import build_template
+    from automation.workbooks.template import build_template
 
     path = build_template(directory, force=force)
     if xlsm:
-        from .xlsm import convert_to_xlsm
+        from automation.workbooks.xlsm import convert_to_xlsm
 
         path = convert_to_xlsm(path, force=force, replace=True)
     click.echo(f"已创建台账：{path}")
@@ -74,11 +74,11 @@ def init(directory: Path, force: bool, xlsm: bool):
 @TODAY
 def demo(directory: Path, seed: int, items: int, force: bool, xlsm: bool, today: str | None):
     """生成演示台账并运行刷新 / build the demo ledger and run the main job on it."""
-    from .demo import build_demo
+    from automation.workbooks.demo import build_demo
 
     path = build_demo(directory, seed=seed, items=items, today=_today(today), force=force)
     if xlsm:
-        from .xlsm import convert_to_xlsm
+        from automation.workbooks.xlsm import convert_to_xlsm
 
         path = convert_to_xlsm(path, force=force, replace=True)
     click.echo(f"演示台账：{path}")
@@ -87,7 +87,7 @@ def demo(directory: Path, seed: int, items: int, force: bool, xlsm: bool, today:
 
 def _run_main_job(path: Path, today: date) -> None:
     """Run the refresh on a ledger and print where its outputs are."""
-    from .refresh import refresh as do_refresh
+    from automation.refresh import refresh as do_refresh
 
     report = do_refresh(path, today=today)
     click.echo(report.summary())
@@ -101,7 +101,7 @@ def check(ledger: Path, today: str | None):
 
     退出码：0 无问题，1 有问题，2 文件无法读取。
     """
-    from .check import check_ledger, render_problems
+    from automation.check import check_ledger, render_problems
 
     result = check_ledger(ledger, today=_today(today))
     render_problems(result)
@@ -115,8 +115,8 @@ def check(ledger: Path, today: str | None):
 @click.option("--letters", "with_letters", is_flag=True, help="同时生成今日应发文书 / also issue the letters due today")
 def refresh(ledger: Path, today: str | None, dry_run: bool, with_letters: bool):
     """刷新台账：计算状态、预警、督办等级并写回汇总表 / refresh the ledger in place."""
-    from .issue import LetterRequest
-    from .refresh import refresh as do_refresh
+    from automation.letters.issue import LetterRequest
+    from automation.refresh import refresh as do_refresh
 
     request = LetterRequest() if with_letters else None
     report = do_refresh(ledger, today=_today(today), dry_run=dry_run, letters=request)
@@ -138,8 +138,8 @@ def letters(ledger: Path, types: tuple[str, ...], unit: str, today: str | None, 
 
     文书保存在 台账所在文件夹/输出/<日期>/<类型>/，每份取本类型本年度下一个文号，并登记到“发文登记”表。
     """
-    from .issue import LetterRequest
-    from .refresh import refresh as do_refresh
+    from automation.letters.issue import LetterRequest
+    from automation.refresh import refresh as do_refresh
 
     request = LetterRequest(types=types, unit=unit.strip(), pdf=pdf)
     report = do_refresh(ledger, today=_today(today), dry_run=dry_run, letters=request)
@@ -158,7 +158,7 @@ def letters(ledger: Path, types: tuple[str, ...], unit: str, today: str | None, 
 )
 def dashboard(ledger: Path, today: str | None, output: Path | None):
     """生成督办看板网页（不改动台账）/ write the one-page HTML dashboard."""
-    from .dashboard import write_dashboard
+    from automation.dashboard import write_dashboard
 
     path = write_dashboard(ledger, today=_today(today), out=output)
     click.echo(f"已生成看板：{path}")
@@ -175,7 +175,7 @@ def notify(ledger: Path, today: str | None, send: bool, limit: int | None, unit:
 
     不加 --send 时只把邮件写入 输出/<日期>/邮件/ 并列出，不发送。有邮件发送失败时退出码为 7。
     """
-    from .notify import notify as do_notify
+    from automation.mail.notify import notify as do_notify
 
     report = do_notify(ledger, today=_today(today), send=send, limit=limit, unit=unit)
     click.echo(report.summary())
@@ -191,7 +191,7 @@ def daily(ledger: Path, at: str | None, once: bool):
 
     节假日不发送，调休上班日照常发送。--once 运行一次（非工作日直接退出），失败时退出码非 0。
     """
-    from .daily import run_daily
+    from automation.mail.daily import run_daily
 
     result = run_daily(ledger, at=at, once=once)
     if result is not None and not result.ok:
@@ -204,7 +204,7 @@ def daily(ledger: Path, at: str | None, once: bool):
 @TODAY
 def forms(ledger: Path, unit: str | None, today: str | None):
     """为各责任单位生成反馈表（输出/<日期>/反馈表/）/ write one feedback form per unit."""
-    from .forms import make_forms
+    from automation.feedback.forms import make_forms
 
     report = make_forms(ledger, today=_today(today), unit=unit)
     click.echo(report.summary())
@@ -220,7 +220,7 @@ def collect(ledger: Path, files: tuple[Path, ...], today: str | None, dry_run: b
 
     拒收或有冲突的条目逐条列出，并写入“校验问题”表。
     """
-    from .collect import collect as do_collect
+    from automation.feedback.collect import collect as do_collect
 
     report = do_collect(ledger, list(files), today=_today(today), dry_run=dry_run)
     click.echo(report.summary())

@@ -34,12 +34,14 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
-from . import engine, errors, reader, schema
-from .history import DB_NAME, History
-from .models import Item, Ledger, Letter, Outcome, UnitScore
-from .resources import TEMPLATE_DIR
-from .scoring import PERIOD_WORDS, period_containing
-from .summaries import DONE, OPEN
+from automation import errors, schema
+from automation.history import DB_NAME, History
+from automation.ledger import reader
+from automation.models import Item, Ledger, Letter, Outcome, UnitScore
+from automation.resources import TEMPLATE_DIR
+from automation.rules import engine
+from automation.rules.scoring import PERIOD_WORDS, period_containing
+from automation.summaries import DONE, OPEN
 
 TEMPLATE_NAME = "dashboard.html.j2"
 OUTPUT_DIR = "输出"

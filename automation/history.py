@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from . import errors
-from .models import Item, ItemResult, Letter, UnitScore
+from automation import errors
+from automation.models import Item, ItemResult, Letter, UnitScore
 
 DB_NAME = Path(".duban") / "history.sqlite"
 OVERDUE = "逾期"

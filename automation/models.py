@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from . import schema
+from automation import schema
 
 
 @dataclass(frozen=True)

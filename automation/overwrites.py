@@ -13,8 +13,8 @@ from datetime import date, datetime
 
 from openpyxl.utils.cell import get_column_letter
 
-from . import schema
-from .models import CellWrite, Ledger, Problem
+from automation import schema
+from automation.models import CellWrite, Ledger, Problem
 
 Written = dict[int, tuple[str, dict[str, str]]]  # row -> (item id, column key -> text)
 

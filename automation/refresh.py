@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from . import dashboard, engine, overwrites, reader, safety, summaries, xlsxpatch
-from .errors import LedgerChanged
-from .history import History
-from .issue import Batch, LetterRequest, issue_letters, record_issued
-from .models import Ledger, Letter, Outcome, Problem, WritePlan
-from .overwrites import Written
+from automation import dashboard, overwrites, summaries
+from automation.errors import LedgerChanged
+from automation.history import History
+from automation.ledger import reader
+from automation.letters.issue import Batch, LetterRequest, issue_letters, record_issued
+from automation.models import Ledger, Letter, Outcome, Problem, WritePlan
+from automation.overwrites import Written
+from automation.rules import engine
+from automation.xlsx import safety, xlsxpatch
 
 # Ledgers larger than this (bytes) take long enough that a progress bar helps.
 PROGRESS_MIN_BYTES = 1_500_000

@@ -10,8 +10,16 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from . import schema
-from .models import CellWrite, GeneratedSheet, Item, ItemResult, Ledger, Outcome, WritePlan
+from automation import schema
+from automation.models import (
+    CellWrite,
+    GeneratedSheet,
+    Item,
+    ItemResult,
+    Ledger,
+    Outcome,
+    WritePlan,
+)
 
 DONE = (schema.STATUS_DONE, "逾期办结", schema.STATUS_CLOSED)
 INACTIVE = (schema.STATUS_CANCELLED, schema.STATUS_ADJUSTED, schema.STATUS_SUSPENDED)

@@ -24,9 +24,9 @@ import xlsxwriter  # noqa: E402
 from python_calamine import CalamineWorkbook  # noqa: E402
 
 from automation import schema  # noqa: E402
-from automation.collect import collect  # noqa: E402
-from automation.forms import SIGNATURE_SHEET, load_key, make_forms  # noqa: E402
-from automation.replies import read_reply  # noqa: E402
+from automation.feedback.collect import collect  # noqa: E402
+from automation.feedback.forms import SIGNATURE_SHEET, load_key, make_forms  # noqa: E402
+from automation.feedback.replies import read_reply  # noqa: E402
 
 ISSUED = date(2026, 10, 9)
 REPLIED = date(2026, 10, 14)

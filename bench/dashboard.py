@@ -24,8 +24,9 @@ import pandas
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from automation import dashboard, engine, reader  # noqa: E402
-from automation.demo import build_demo  # noqa: E402
+from automation import dashboard, reader  # noqa: E402
+from automation.rules import engine
+from automation.workbooks.demo import build_demo  # noqa: E402
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 8, 30)

@@ -25,7 +25,7 @@ from docxtpl import DocxTemplate
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from automation.docx_render import TEMPLATE_DIR, LetterTemplate  # noqa: E402
+from automation.letters.docx_render import TEMPLATE_DIR, LetterTemplate  # noqa: E402
 
 TEMPLATE = TEMPLATE_DIR / "催办函.docx"
 

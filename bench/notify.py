@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fixtures_xlsx import good_row, write_ledger  # noqa: E402
 from smtpd_fixture import PASSWORD, USER, smtp_server  # noqa: E402
 
-from automation.config import load_smtp_config  # noqa: E402
-from automation.mailer import Mailer  # noqa: E402
-from automation.notify import notify  # noqa: E402
+from automation.mail.config import load_smtp_config  # noqa: E402
+from automation.mail.mailer import Mailer  # noqa: E402
+from automation.mail.notify import notify  # noqa: E402
 
 TODAY = date(2026, 10, 9)
 MESSAGES = 500  # 499 unit reminders + the leaders' summary

@@ -114,7 +114,7 @@ def make_plan(n: int, stamp: str = "2026-10-09 08:30") -> WritePlan:
 
 def run_writeback(path: Path, plan: WritePlan) -> None:
     """Our write-back alone: one safe, lossless write of the same cells openpyxl sets."""
-    from automation import safety, xlsxpatch
+    from automation.xlsx import safety, xlsxpatch
 
     fp = safety.fingerprint(path)
     safety.write_atomically(path, fp, lambda tmp: xlsxpatch.apply_plan(path, plan, tmp), backups_kept=10)

@@ -23,10 +23,10 @@ import xlwings as xw  # noqa: E402 (after the licence key)
 from python_calamine import CalamineWorkbook
 
 from automation import button, refresh
-from automation.demo import build_demo
 from automation.errors import DubanError
-from automation.issue import LetterRequest
+from automation.letters.issue import LetterRequest
 from automation.models import CellWrite, GeneratedSheet, WritePlan
+from automation.workbooks.demo import build_demo
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T[\d:.]+Z$")
 TODAY = date(2026, 11, 20)

@@ -11,8 +11,8 @@ import pytest
 from smtpd_fixture import Recorder, smtp_server
 from test_notify import make_ledger
 
-from automation.daily import DailyJob, run_daily
 from automation.errors import ConfigError
+from automation.mail.daily import DailyJob, run_daily
 
 
 class FakeClock:

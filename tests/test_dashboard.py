@@ -13,12 +13,14 @@ import pytest
 from click.testing import CliRunner
 from fixtures_xlsx import TODAY, row, write_ledger
 
-from automation import dashboard, engine, reader
+from automation import dashboard
 from automation.cli import cli
-from automation.demo import build_demo
 from automation.history import History
+from automation.ledger import reader
 from automation.models import Item, ItemResult, Ledger, Outcome, UnitScore
 from automation.refresh import refresh
+from automation.rules import engine
+from automation.workbooks.demo import build_demo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 XSS = "<img src=x onerror=alert(1)>"
@@ -409,9 +411,9 @@ def test_previous_ranking_is_computed_once_then_reused_from_the_history(tmp_path
     from dataclasses import replace as _replace
 
     from automation.dashboard import previous_ranking
-    from automation.demo import build_demo
     from automation.history import History
-    from automation.reader import read_ledger
+    from automation.ledger.reader import read_ledger
+    from automation.workbooks.demo import build_demo
 
     today = date(2026, 11, 20)
     path = build_demo(tmp_path, seed=3, items=120, today=today, force=False)

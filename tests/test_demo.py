@@ -13,8 +13,8 @@ import pytest
 from openpyxl.utils.datetime import to_excel
 
 from automation import schema
-from automation.demo import DIRTY_CASES, build_demo, make_demo_data
 from automation.errors import DubanError
+from automation.workbooks.demo import DIRTY_CASES, build_demo, make_demo_data
 
 TODAY = date(2026, 11, 20)
 SEED = 7
@@ -93,7 +93,7 @@ def test_other_seed_or_today_gives_other_cells(tmp_path, demo_path):
 
 def test_same_cells_in_fresh_processes_whatever_the_hash_seed():
     script = (
-        "import hashlib; from datetime import date; from automation.demo import make_demo_data; "
+        "import hashlib; from datetime import date; from automation.workbooks.demo import make_demo_data; "
         f"d = make_demo_data(seed={SEED}, items=320, today=date(2026, 11, 20)); "
         "print(hashlib.sha256(repr((d.ledger, d.units, d.progress_log, d.dirty)).encode()).hexdigest())"
     )

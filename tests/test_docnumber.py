@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from automation.docnumber import (
+from automation.history import History
+from automation.letters.docnumber import (
     format_doc_no,
     highest_registered,
     parse_doc_no,
     prefix_for,
     reserve,
 )
-from automation.history import History
 from automation.models import Letter, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ WORKER = """
 import sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from automation.docnumber import reserve
+from automation.letters.docnumber import reserve
 from automation.history import History
 with History(Path(sys.argv[1])) as history:
     for _ in range(int(sys.argv[2])):

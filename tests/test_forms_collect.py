@@ -17,10 +17,11 @@ from fixtures_xlsx import good_row, write_ledger
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from automation import collect as collect_mod
-from automation import reader, replies
-from automation.collect import collect
-from automation.forms import SIGNATURE_SHEET, load_key, make_forms
+from automation.feedback import collect as collect_mod
+from automation.feedback import replies
+from automation.feedback.collect import collect
+from automation.feedback.forms import SIGNATURE_SHEET, load_key, make_forms
+from automation.ledger import reader
 
 TODAY = date(2026, 10, 9)
 ISSUED = date(2026, 10, 9)

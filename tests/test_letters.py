@@ -22,15 +22,15 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from fixtures_xlsx import good_row, write_ledger
 
-from automation import letters as choose
-from automation import reader
-from automation.docx_render import LetterTemplate, letter_path, safe_name
-from automation.engine import compute
 from automation.errors import DubanError, TemplateError
 from automation.history import History
-from automation.issue import LetterRequest
+from automation.ledger import reader
+from automation.letters import selection as choose
+from automation.letters.docx_render import LetterTemplate, letter_path, safe_name
+from automation.letters.issue import LetterRequest
 from automation.models import Letter, Settings
 from automation.refresh import refresh
+from automation.rules.engine import compute
 
 TODAY = date(2026, 11, 20)
 ROOT = Path(__file__).resolve().parent.parent
@@ -342,7 +342,7 @@ def test_safe_names_for_windows(tmp_path):
 
 
 def _template_with(tmp_path: Path, extra: str) -> Path:
-    from automation.docx_render import TEMPLATE_DIR
+    from automation.letters.docx_render import TEMPLATE_DIR
 
     d = docx.Document(str(TEMPLATE_DIR / "催办函.docx"))
     d.add_paragraph(extra)
@@ -414,7 +414,7 @@ def test_every_letter_converts_to_pdf_and_renders_page_one(ledger, tmp_path):
     for path in docs:
         pdf = path.with_suffix(".pdf")
         if not pdf.exists():  # the bulletin came from the run without --pdf
-            from automation.docx_render import to_pdf
+            from automation.letters.docx_render import to_pdf
 
             to_pdf([path])
         png = tmp_path / f"{path.stem}"

@@ -9,8 +9,8 @@ from smtpd_fixture import Recorder, free_port, smtp_server
 from test_notify import make_ledger
 
 from automation.errors import SendFailed
-from automation.notify import notify
-from automation.sendlog import SendLog
+from automation.mail.notify import notify
+from automation.mail.sendlog import SendLog
 
 TODAY = date(2026, 10, 9)
 NOW = datetime(2026, 10, 9, 8, 30)

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from automation.models import Item, Unit
-from automation.normalize import (
+from automation.ledger.normalize import (
     UnitMatcher,
     assign_ids,
     duplicate_ids,
@@ -18,6 +17,7 @@ from automation.normalize import (
     parse_date,
     parse_progress,
 )
+from automation.models import Item, Unit
 
 TODAY = date(2026, 10, 9)
 

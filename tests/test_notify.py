@@ -16,9 +16,9 @@ from fixtures_xlsx import good_row, write_ledger
 from smtpd_fixture import PASSWORD, USER, smtp_server
 
 from automation.cli import cli
-from automation.config import load_smtp_config
 from automation.errors import ConfigError
-from automation.notify import notify
+from automation.mail.config import load_smtp_config
+from automation.mail.notify import notify
 
 TODAY = date(2026, 10, 9)  # a Friday just after the 国庆 holiday
 NOW = datetime(2026, 10, 9, 8, 30)

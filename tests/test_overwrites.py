@@ -73,8 +73,8 @@ def test_many_edits_in_one_column_are_one_line():
 def test_refresh_overwrites_a_typed_light_says_so_once_and_then_is_quiet(tmp_path):
     import openpyxl
 
-    from automation.demo import build_demo
     from automation.refresh import refresh
+    from automation.workbooks.demo import build_demo
 
     today = date(2026, 11, 20)
     path = build_demo(tmp_path, seed=7, items=120, today=today, force=False)

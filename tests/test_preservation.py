@@ -22,7 +22,7 @@ from lxml import etree
 
 from automation import schema
 from automation.models import CellWrite, GeneratedSheet, WritePlan
-from automation.xlsxpatch import apply_plan
+from automation.xlsx.xlsxpatch import apply_plan
 from tests.fixtures_other_programs import (
     COL,
     COMPUTED_FIRST,
@@ -83,7 +83,7 @@ def _cells(xml: bytes) -> dict[str, tuple[str | None, str | None, str | None]]:
 
 
 def _written_refs(plan: WritePlan) -> set[str]:
-    from automation.sheetxml import column_letters
+    from automation.xlsx.sheetxml import column_letters
 
     return {f"{column_letters(w.col)}{w.row}" for w in plan.cells if w.sheet == schema.LEDGER}
 
@@ -342,7 +342,7 @@ def test_an_empty_generated_sheet_and_odd_values_are_written(book, tmp_path):
 
 
 def _patched(xml: str, writes: dict[int, dict[int, object]]) -> tuple[dict[str, tuple], bytes]:
-    from automation.sheetxml import patch_cells
+    from automation.xlsx.sheetxml import patch_cells
 
     pieces, report = patch_cells(
         xml.encode(), writes, lambda col, value, existing: existing or None
@@ -473,7 +473,7 @@ _writes = st.dictionaries(
 @settings(max_examples=60, deadline=None)
 @given(existing=_grid, writes=_writes)
 def test_patching_any_writes_gives_the_overlay_with_sorted_rows_and_cells(existing, writes):
-    from automation.cellxml import column_letters
+    from automation.xlsx.cellxml import column_letters
 
     rows: dict[int, list[str]] = {}
     for (r, c), v in sorted(existing.items()):

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from automation.errors import LedgerUnreadable
-from automation.reader import read_ledger
+from automation.ledger.reader import read_ledger
 
 
 def read(path: Path):

@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automation import schema
-from automation.cadence import next_feedback_on, parse_cadence
-from automation.engine import compute
 from automation.models import Item, Ledger, Letter, Unit
-from automation.workdays import WorkCalendar
+from automation.rules.cadence import next_feedback_on, parse_cadence
+from automation.rules.engine import compute
+from automation.rules.workdays import WorkCalendar
 
 CAL = WorkCalendar()
 DAYS = st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31))

@@ -12,13 +12,13 @@ from datetime import date
 
 import pytest
 
-from automation.cadence import QUARTER_ENDS, feedback_nodes, next_feedback_on, parse_cadence
-from automation.engine import compute
-from automation.escalation import Ladder, level_for
 from automation.models import Feedback, Item, Ledger, Letter, Settings, Unit
-from automation.rules import expected_progress
-from automation.scoring import ItemFacts, Period, score_units
-from automation.workdays import WorkCalendar
+from automation.rules.cadence import QUARTER_ENDS, feedback_nodes, next_feedback_on, parse_cadence
+from automation.rules.engine import compute
+from automation.rules.escalation import Ladder, level_for
+from automation.rules.scoring import ItemFacts, Period, score_units
+from automation.rules.status import expected_progress
+from automation.rules.workdays import WorkCalendar
 
 D = date
 CAL = WorkCalendar()

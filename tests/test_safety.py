@@ -15,8 +15,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from automation import errors, safety
-from automation.xlsxpatch import apply_plan
+from automation import errors
+from automation.xlsx import safety
+from automation.xlsx.xlsxpatch import apply_plan
 from tests.fixtures_other_programs import build_xlsxwriter_ledger, sample_plan
 
 NOW = datetime(2026, 10, 9, 8, 30, 0)
@@ -133,8 +134,8 @@ def test_a_write_error_leaves_the_original_and_no_temp(ledger):
 _SLOW_WRITER = r"""
 import sys, time
 from pathlib import Path
-from automation import safety
-from automation.xlsxpatch import apply_plan
+from automation.xlsx import safety
+from automation.xlsx.xlsxpatch import apply_plan
 from tests.fixtures_other_programs import sample_plan
 
 ledger = Path(sys.argv[1])
@@ -234,8 +235,9 @@ def test_a_full_disk_leaves_the_original(tmpfs, workbook_bytes):
 _SIZE_LIMITED = r"""
 import resource, signal, sys
 from pathlib import Path
-from automation import errors, safety
-from automation.xlsxpatch import apply_plan
+from automation import errors
+from automation.xlsx import safety
+from automation.xlsx.xlsxpatch import apply_plan
 from tests.fixtures_other_programs import sample_plan
 
 ledger = Path(sys.argv[1])

@@ -11,7 +11,7 @@ import pytest
 
 from automation import schema
 from automation.errors import DubanError
-from automation.template import build_template
+from automation.workbooks.template import build_template
 
 LEDGER_HEADERS = [
     "编号", "事项类别", "来源依据", "事项内容", "工作要求", "牵头领导", "责任单位", "配合单位",

@@ -20,10 +20,10 @@ from conftest import convert_with_soffice
 from oletools.olevba import VBA_Parser, VBA_Project
 from python_calamine import CalamineWorkbook
 
-from automation import vba, xlsm
 from automation.cli import cli
 from automation.errors import DubanError, TemplateError
-from automation.template import build_template
+from automation.workbooks import vba, xlsm
+from automation.workbooks.template import build_template
 
 MACROS = Path(__file__).resolve().parent.parent / "macros"
 XLWINGS_BAS = Path(vba.XLWINGS_WORKBOOK).parent / "xlwings.bas"

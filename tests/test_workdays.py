@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import holidays
 import pytest
 
-from automation.workdays import WorkCalendar
+from automation.rules.workdays import WorkCalendar
 
 
 @pytest.mark.parametrize("year", [2024, 2025, 2026])

@@ -1,0 +1,1 @@
+"""Feedback forms out to the units, and their replies merged back."""

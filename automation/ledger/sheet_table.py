@@ -1,0 +1,193 @@
+"""A staff sheet as a table: header row found by name, columns mapped by key, data rows with addresses.
+
+Used by the reader for every sheet (ledger, units, settings, ...). Merged title rows, a
+second header row under merged group headers, vertically merged data cells, hidden and
+empty rows and formulas lacking a cached value are all handled here.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from openpyxl.utils.cell import get_column_letter
+
+from automation.ledger.normalize import header_key
+from automation.models import Problem
+
+HEADER_SCAN_ROWS = 10
+
+
+@dataclass
+class Table:
+    """One staff sheet as read: its header row, column map (key -> 1-based index) and data rows."""
+
+    sheet: str
+    header_row: int = 0  # 0 when no header was found
+    columns: dict[str, int] = field(default_factory=dict)
+    rows: list[tuple[int, list[object]]] = field(default_factory=list)  # (1-based row, cells)
+    last_row: int = 0
+    max_col: int = 0  # the last column used in any row, extra staff columns included
+    bad_formulas: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 1-based
+
+    def cell(self, key: str, row: int) -> str:
+        """Return the A1 reference of ``key``'s cell in ``row``."""
+        return f"{get_column_letter(self.columns[key])}{row}"
+
+    def values(self, cells: list[object]) -> dict[str, object]:
+        """Pick the known columns out of one row's cells."""
+        return {k: cells[i - 1] if i <= len(cells) else "" for k, i in self.columns.items()}
+
+
+class FormulaScan:
+    """Find formula cells without a usable cached value (never calculated, or an error), per sheet.
+
+    calamine reads such cells as empty, so they are found in the sheet XML; sheets without
+    any formula cost one substring search.
+    """
+
+    _CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+)(\d+)"([^>]*?)>(.*?)</(?:\w+:)?c>', re.S)
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._targets: dict[str, str] | None = None
+
+    def cells(self, sheet: str) -> set[tuple[int, int]]:
+        """Return the (row, col) of formula cells in ``sheet`` that have no cached value."""
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                target = self._sheet_targets(z).get(sheet)
+                data = z.read(target) if target else b""
+        except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+            return set()  # .xls/.ods or an odd package: calamine's values are all we have
+        if b"<f" not in data and b":f" not in data:
+            return set()
+        found = set()
+        for m in self._CELL.finditer(data):
+            attrs, inner = m.group(3), m.group(4)
+            if b"<f" not in inner and b":f" not in inner:
+                continue
+            value = re.search(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", inner, re.S)
+            is_text = b't="str"' in attrs
+            if b't="e"' in attrs or value is None or (not value.group(1) and not is_text):
+                found.add((int(m.group(2)), _column_index(m.group(1).decode())))
+        return found
+
+    def _sheet_targets(self, z: zipfile.ZipFile) -> dict[str, str]:
+        if self._targets is None:
+            rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            by_id = {r.get("Id"): r.get("Target", "") for r in rels}
+            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+            self._targets = {}
+            for sheet in book.iter():
+                if sheet.tag.endswith("}sheet") and sheet.get(rel_ns) in by_id:
+                    target = by_id[sheet.get(rel_ns)]
+                    self._targets[sheet.get("name")] = (
+                        target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                    )
+        return self._targets
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def load_table(workbook, name: str, columns, formulas: FormulaScan, *, min_matches: int) -> Table:
+    """Read a sheet's cells, find its header row and map columns by header name."""
+    sheet = workbook.get_sheet_by_name(name)
+    grid = sheet.to_python(skip_empty_area=False)
+    table = Table(name)
+    by_name = {header_key(n): c.key for c in columns for n in c.names}
+    for r, cells in enumerate(grid[:HEADER_SCAN_ROWS]):
+        found = _match_header(cells, by_name)
+        if len(found) >= min_matches:
+            table.header_row, table.columns = r + 1, found
+            break
+    if not table.header_row:
+        return table
+    table.max_col = _last_used_column(grid)
+    _merge_subheader(grid, table, by_name)
+    _fill_vertical_merges(grid, sheet.merged_cell_ranges or [], table.header_row)
+    # A row is data when a staff (input) column holds something: computed cells left over
+    # from an earlier refresh do not make an item.
+    computed = {c.key for c in columns if c.computed}
+    inputs = [i - 1 for k, i in table.columns.items() if k not in computed]
+    for r in range(table.header_row, len(grid)):
+        cells = grid[r]
+        if any(v != "" and v is not None for v in cells):
+            table.last_row = r + 1
+            if any(i < len(cells) and cells[i] not in ("", None) for i in inputs):
+                table.rows.append((r + 1, cells))
+    if table.rows:
+        table.bad_formulas = formulas.cells(name)
+    return table
+
+
+def _last_used_column(grid: list[list[object]]) -> int:
+    width = max((len(cells) for cells in grid), default=0)
+    for c in range(width - 1, -1, -1):
+        if any(c < len(cells) and cells[c] not in ("", None) for cells in grid):
+            return c + 1
+    return 0
+
+
+def _match_header(cells: list[object], by_name: dict[str, str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i, value in enumerate(cells):
+        key = by_name.get(header_key(value)) if isinstance(value, str) else None
+        if key and key not in found:
+            found[key] = i + 1
+    return found
+
+
+def _merge_subheader(grid: list[list[object]], table: Table, by_name: dict[str, str]) -> None:
+    """Take a second header row (under a merged group header such as 时间节点) into the column map."""
+    r = table.header_row  # 0-based index of the row below the header
+    if r >= len(grid):
+        return
+    below = {k: i for k, i in _match_header(grid[r], by_name).items() if k not in table.columns}
+    only_names = all(v in ("", None) or header_key(v) in by_name for v in grid[r])
+    if below and only_names:
+        table.columns.update(below)
+        table.header_row += 1
+
+
+def _fill_vertical_merges(grid: list[list[object]], merged, header_row: int) -> None:
+    """Copy a vertically merged cell's value down its rows (one unit merged over several items)."""
+    for (r0, c0), (r1, c1) in merged:
+        if r1 > r0 and r0 >= header_row and c0 == c1 and r0 < len(grid):
+            value = grid[r0][c0] if c0 < len(grid[r0]) else ""
+            for r in range(r0 + 1, min(r1, len(grid) - 1) + 1):
+                if c0 < len(grid[r]):
+                    grid[r][c0] = value
+
+
+def rows_of(
+    table: Table | None, problems: list[Problem]
+) -> Iterator[tuple[int, dict[str, object]]]:
+    """Yield (row, values by key) of a table, with formula cells lacking a cached value reported and blanked."""
+    if table is None:
+        return
+    for row, cells in table.rows:
+        values = table.values(cells)
+        if table.bad_formulas:
+            for key, col in table.columns.items():
+                if (row, col) in table.bad_formulas:
+                    values[key] = ""
+                    problems.append(
+                        Problem(
+                            table.sheet,
+                            table.cell(key, row),
+                            "单元格是公式，但没有计算结果（或结果是错误值）",
+                            "请在 Excel/WPS 中打开台账、确认公式无误后保存一次，或改为直接填写值",
+                        )
+                    )
+        yield row, values

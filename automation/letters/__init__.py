@@ -1,0 +1,1 @@
+"""Letters as Word files: which to issue, their document numbers, fast rendering."""

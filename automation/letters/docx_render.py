@@ -1,0 +1,230 @@
+"""Render letters from .docx templates fast: parse and compile each template once, render many.
+
+docxtpl prepares the template (its ``patch_xml`` turns tags split across runs and the
+``{%p %}``/``{%tr %}`` forms into plain Jinja2); the compiled Jinja2 template is kept, and
+each letter is that template rendered with the letter's values, written with the
+template's other parts into a new .docx. That is docxtpl's own render path minus
+re-reading and re-parsing the template for every letter (see bench/letters.py).
+
+Ledger text is data: values go in as context and are XML-escaped (autoescape), never
+into template source, so a 事项内容 containing ``{{ }}`` or ``{% %}`` prints literally.
+Undefined names fail loudly (StrictUndefined) as a TemplateError naming file and tag.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import jinja2
+from docxtpl import DocxTemplate
+
+from automation.errors import TemplateError, WriteFailed
+from automation.resources import TEMPLATE_DIR
+
+OFFICE_TEMPLATE_DIR = "模板"  # beside the ledger: staff's own edited copies win
+SOFFICE_TIMEOUT = 600
+_RENDERED_PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
+_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_WINDOWS_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
+_STAMP = (1980, 1, 1, 0, 0, 0)  # as Word writes it: no clock in the package
+_BREAKS_IN_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\n\t]")
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def find_template(name: str, ledger_folder: Path | None = None) -> Path:
+    """Return the template file: the office's copy in <ledger folder>/模板/ if any, else the built-in."""
+    candidates = [Path(ledger_folder) / OFFICE_TEMPLATE_DIR / name] if ledger_folder else []
+    candidates.append(TEMPLATE_DIR / name)
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise TemplateError(
+        f"找不到文书模板“{name}”",
+        f"请把模板放到 {candidates[0].parent}，或运行 python scripts/make_templates.py 重新生成",
+        path=str(candidates[0]),
+    )
+
+
+class LetterTemplate:
+    """One .docx template, read and compiled once; ``render`` makes one letter's bytes."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                self._members = [(info, z.read(info)) for info in z.infolist()]
+            prepare = DocxTemplate(str(self.path))
+            prepare.init_docx()
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as e:
+            raise TemplateError(
+                f"文书模板“{self.path.name}”无法打开（{e}）",
+                "请确认它是 Word 的 .docx 文件；损坏时可运行 python scripts/make_templates.py 重新生成",
+                path=str(self.path),
+            ) from e
+        self._resolve_listing = prepare.resolve_listing
+        self._compiled: dict[str, tuple[jinja2.Template, str]] = {}
+        for info, data in self._members:
+            if _RENDERED_PARTS.fullmatch(info.filename) and b"{" in data:
+                source = prepare.patch_xml(data.decode("utf-8"))
+                if "{{" not in source and "{%" not in source:
+                    continue
+                source = re.sub(r"<w:p([ >])", r"\n<w:p\1", source)
+                self._compiled[info.filename] = (self._compile(source), source)
+        # The parts no letter changes are compressed once; each letter appends its own.
+        base = io.BytesIO()
+        with zipfile.ZipFile(base, "w", zipfile.ZIP_DEFLATED) as z:
+            for info, data in self._members:
+                if info.filename not in self._compiled:
+                    z.writestr(info, data)
+        self._base = base.getvalue()
+
+    def _compile(self, source: str) -> jinja2.Template:
+        try:
+            return self._env.from_string(source)
+        except jinja2.TemplateSyntaxError as e:
+            raise TemplateError(
+                f"文书模板“{self.path.name}”中的标签 {_tag_at(source, e.lineno)} 有语法错误（{e.message}）",
+                "请在 Word 中打开模板，检查 {{ }} 和 {% %} 标签是否成对、拼写是否正确",
+                path=str(self.path),
+            ) from e
+
+    def render(self, context: Mapping[str, object]) -> bytes:
+        """Render one letter and return the .docx bytes."""
+        parts = {}
+        for name, (template, source) in self._compiled.items():
+            try:
+                xml = template.render(context)
+            except jinja2.UndefinedError as e:
+                raise TemplateError(
+                    f"文书模板“{self.path.name}”中的标签 {_undefined_tag(source, e)} 引用了不存在的字段（{e.message}）",
+                    "请在 Word 中打开模板，把该标签改为 docs/letters.md 列出的字段名",
+                    path=str(self.path),
+                ) from e
+            except jinja2.TemplateError as e:
+                raise TemplateError(
+                    f"文书模板“{self.path.name}”渲染失败（{e}）",
+                    "请在 Word 中打开模板检查 {{ }} 和 {% %} 标签",
+                    path=str(self.path),
+                ) from e
+            xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+            xml = (
+                xml.replace("{_{", "{{")
+                .replace("}_}", "}}")
+                .replace("{_%", "{%")
+                .replace("%_}", "%}")
+            )
+            if _BREAKS_IN_TEXT.search(xml):  # a value with line breaks or tabs
+                xml = self._resolve_listing(xml)
+            parts[name] = xml.encode("utf-8")
+        out = io.BytesIO(self._base)
+        with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as z:
+            for name, data in parts.items():
+                z.writestr(zipfile.ZipInfo(name, _STAMP), data, zipfile.ZIP_DEFLATED)
+        return out.getvalue()
+
+
+def _tag_at(source: str, lineno: int | None) -> str:
+    """Return the Jinja tag on (or near) a source line, for error messages."""
+    lines = source.splitlines()
+    if not lineno or lineno > len(lines):
+        return "（位置未知）"
+    text = re.sub(r"<[^>]+>", "", lines[lineno - 1])
+    tags = _TAG.findall(text) or [t for t in re.findall(r"\{[{%].*", text)]
+    return "、".join(dict.fromkeys(tags)) if tags else text.strip()[:60] or "（位置未知）"
+
+
+def _undefined_tag(source: str, error: jinja2.UndefinedError) -> str:
+    """Return the tags mentioning the undefined name from a StrictUndefined message."""
+    m = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", error.message or "")
+    name = (m.group(1) or m.group(2)) if m else ""
+    text = re.sub(r"<[^>]+>", "", source)
+    tags = [t for t in _TAG.findall(text) if name and re.search(rf"\b{re.escape(name)}\b", t)]
+    return "、".join(dict.fromkeys(tags)) if tags else (name or "（位置未知）")
+
+
+def safe_name(text: str) -> str:
+    """Make text usable as a Windows file name: no <>:"/\\|?* or control characters."""
+    name = _WINDOWS_BAD.sub("_", str(text)).strip().rstrip(". ")
+    if name.split(".")[0].upper() in _WINDOWS_RESERVED:
+        name = f"_{name}"
+    return name[:150] or "_"
+
+
+def letter_path(outdir: Path, today_iso: str, letter_type: str, unit: str, doc_no: str) -> Path:
+    """Return 输出/<date>/<type>/<unit>-<type>-<文号>.docx under outdir (the ledger's folder)."""
+    stem = "-".join(safe_name(p) for p in (unit or "各责任单位", letter_type, doc_no))
+    return Path(outdir) / "输出" / today_iso / safe_name(letter_type) / f"{stem}.docx"
+
+
+def write_letter(path: Path, data: bytes) -> None:
+    """Write a rendered letter, creating its folder; an OS failure becomes WriteFailed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as e:
+        raise WriteFailed(
+            f"无法写入文书（{e.strerror or e}）",
+            "请检查输出文件夹是否可写、磁盘是否已满",
+            path=str(path),
+        ) from e
+
+
+def soffice() -> str | None:
+    """Return the LibreOffice executable, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def to_pdf(paths: Iterable[Path]) -> list[Path]:
+    """Convert .docx letters to PDF beside them with one headless LibreOffice run (private profile)."""
+    files = [Path(p) for p in paths]
+    program = soffice()
+    if program is None:
+        raise WriteFailed(
+            "未安装 LibreOffice，无法生成 PDF（Word 文书已生成）",
+            "请安装 LibreOffice（https://zh-cn.libreoffice.org）后重试，或用 Word/WPS 打开文书另存为 PDF",
+        )
+    made = []
+    with tempfile.TemporaryDirectory(prefix="duban-lo-") as tmp:
+        profile, outdir = Path(tmp) / "profile", Path(tmp) / "pdf"
+        command = [
+            program,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            *map(str, files),
+        ]
+        try:
+            subprocess.run(command, capture_output=True, timeout=SOFFICE_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise WriteFailed(
+                f"LibreOffice 转换 PDF 失败（{e}）", "请确认 LibreOffice 可以正常启动后重试"
+            ) from e
+        for f in files:
+            pdf = outdir / f"{f.stem}.pdf"
+            if not pdf.exists():
+                raise WriteFailed(
+                    "LibreOffice 未能生成 PDF",
+                    "请用 LibreOffice 或 Word 打开该文书检查后重试",
+                    path=str(f),
+                )
+            made.append(Path(shutil.move(pdf, f.with_suffix(".pdf"))))
+    return made

@@ -1,0 +1,244 @@
+"""The day's reminder e-mails: the library twin of `duban notify`.
+
+Dry run by default: the messages are written as .eml files under ``输出/<date>/邮件/``
+and listed. With ``send`` they go to the SMTP server; each accepted message is recorded
+in the send log at once, so a second run the same day sends only what is still missing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from automation.errors import ConfigError, SendFailed, WriteFailed
+from automation.history import DB_NAME, History
+from automation.ledger import reader
+from automation.ledger.normalize import suggest_from
+from automation.mail.config import load_smtp_config
+from automation.mail.mailer import DeliveryError, Mailer
+from automation.mail.messages import (
+    KIND_LEADERS,
+    OUTPUT_DIR,
+    Outgoing,
+    build_messages,
+    letters_folder,
+)
+from automation.mail.sendlog import SendLog
+from automation.models import Ledger, Outcome, Problem
+from automation.rules import engine
+
+MAIL_DIR = "邮件"
+PLACEHOLDER_SENDER = "duban@localhost"
+
+
+@dataclass
+class NotifyReport:
+    """What a notify run built, sent, skipped and failed, for the CLI and the daily job."""
+
+    path: Path
+    today: date
+    send: bool
+    messages: list[Outgoing] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    sent: list[Outgoing] = field(default_factory=list)
+    skipped: list[Outgoing] = field(default_factory=list)  # already sent today
+    held: list[Outgoing] = field(default_factory=list)  # beyond --limit
+    failed: list[tuple[Outgoing, str]] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)  # .eml files of a dry run
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Describe the run in Chinese: one line per message, then the counts."""
+        lines = [
+            f"{self.today.isoformat()} 提醒邮件{'发送' if self.send else '试运行（未发送，加 --send 才发送）'}："
+        ]
+        lines += self.notes
+        done = {id(o) for o in self.sent}
+        failed = {id(o): reason for o, reason in self.failed}
+        for o in self.messages:
+            if o in self.skipped:
+                mark = "已跳过（今日已发送）"
+            elif o in self.held:
+                mark = "未处理（超出 --limit）"
+            elif id(o) in done:
+                mark = "已发送"
+            elif id(o) in failed:
+                mark = f"失败：{failed[id(o)]}"
+            else:
+                mark = "待发送"
+            extra = f"，附件：{'、'.join(o.attachments)}" if o.attachments else ""
+            lines.append(f"  [{mark}] {o.subject} → {', '.join(o.recipients)}{extra}")
+        if not self.messages:
+            lines.append("  今日没有需要发送的提醒")
+        if self.written:
+            lines.append(f"邮件文件已写入：{self.written[0].parent}")
+        for p in self.problems:
+            lines.append(f"问题：{p.where}：{p.message}。{p.fix}")
+        pending = len(self.messages) - len(self.skipped) - len(self.held)
+        if self.send:
+            lines.append(
+                f"已发送 {len(self.sent)} 封，跳过 {len(self.skipped)} 封，失败 {len(self.failed)} 封"
+            )
+            if self.failed:
+                lines.append(
+                    "排除故障后重新运行 duban notify --send 即可补发，已发送的不会重复发送"
+                )
+        else:
+            lines.append(f"将发送 {pending} 封，跳过 {len(self.skipped)} 封（今日已发送）")
+        return "\n".join(lines)
+
+    def raise_for_failures(self) -> None:
+        """Raise SendFailed when any message could not be sent."""
+        if self.failed:
+            units = "；".join(f"{o.unit}：{reason}" for o, reason in self.failed[:5])
+            if len(self.failed) > 5:
+                units += "；……"
+            raise SendFailed(
+                f"{len(self.failed)} 封邮件发送失败（{units}）",
+                "排除故障后重新运行 duban notify --send，只会补发未发送的邮件",
+            )
+
+
+def notify(
+    path: Path,
+    *,
+    today: date,
+    send: bool = False,
+    limit: int | None = None,
+    unit: str | None = None,
+    now: datetime | None = None,
+    env: Mapping[str, str] | None = None,
+    computed: tuple[Ledger, Outcome] | None = None,
+    attempts: int = 4,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> NotifyReport:
+    """Build the day's reminders for a ledger and write them as .eml files, or send them."""
+    path = Path(path)
+    now = now or datetime.now()
+    ledger, outcome = computed or _compute(path, today)
+    report = NotifyReport(path, today, send)
+    config = load_smtp_config(path, env, required=send)
+    if config is None:
+        report.notes.append(f"（未配置发信服务器，试运行用 {PLACEHOLDER_SENDER} 作发件人）")
+    sender = config.sender if config else f"{ledger.settings.office_name} <{PLACEHOLDER_SENDER}>"
+    messages, report.problems = build_messages(
+        ledger, outcome, sender=sender, now=now, letters_dir=letters_folder(path, today)
+    )
+    if unit is not None:
+        messages = _only_unit(messages, ledger, unit)
+    report.messages = messages
+    sent_keys = _sent_keys(path, today, create=send)
+    report.skipped = [o for o in messages if o.key in sent_keys]
+    pending = [o for o in messages if o.key not in sent_keys]
+    if limit is not None:
+        pending, report.held = pending[: max(0, limit)], pending[max(0, limit) :]
+    if not send:
+        report.written = _write_eml(path, today, pending)
+        return report
+    _send_all(report, pending, config, attempts=attempts, backoff=backoff, sleep=sleep)
+    return report
+
+
+def _send_all(
+    report: NotifyReport, pending: list[Outgoing], config, *, attempts, backoff, sleep
+) -> None:
+    with SendLog(report.path) as log:
+        log.acquire(datetime.now())
+        try:
+            # Another run may have sent some of these while this one was building them.
+            already = log.sent_keys(report.today)
+            report.skipped += [o for o in pending if o.key in already]
+            pending = [o for o in pending if o.key not in already]
+            with Mailer(config, attempts=attempts, backoff=backoff, sleep=sleep) as mailer:
+                _send_each(report, pending, mailer, log)
+        finally:
+            log.release()
+
+
+def _send_each(report: NotifyReport, pending: list[Outgoing], mailer: Mailer, log: SendLog) -> None:
+    for index, outgoing in enumerate(pending):
+        try:
+            refused = mailer.send(outgoing.message, outgoing.recipients)
+        except DeliveryError as e:
+            report.failed.append((outgoing, e.reason))
+            if e.unreachable:
+                # Every further message would wait through the same retries for nothing.
+                report.failed += [(o, "未发送：发信服务器无法连接") for o in pending[index + 1 :]]
+                break
+            continue
+        now = datetime.now()
+        message_id = str(outgoing.message["Message-ID"])
+        log.record(outgoing.key, outgoing.recipients, outgoing.subject, message_id, now)
+        report.sent.append(outgoing)
+        for address, reply in refused.items():
+            report.problems.append(
+                Problem(
+                    "责任单位",
+                    "邮箱",
+                    f"“{outgoing.unit}”的邮箱“{address}”被服务器拒收（{reply}），其余收件人已收到",
+                    "请核对该邮箱地址",
+                )
+            )
+
+
+def _compute(path: Path, today: date) -> tuple[Ledger, Outcome]:
+    """Read and compute as the refresh does (letters and levels from history), writing nothing."""
+    ledger = reader.read_ledger(path, today=today)
+    letters, previous = list(ledger.letters), {}
+    if (path.parent / DB_NAME).exists():
+        with History(path) as history:
+            known = {letter.doc_no for letter in letters}
+            letters += [letter for letter in history.letters() if letter.doc_no not in known]
+            previous = history.previous_levels()
+    return ledger, engine.compute(ledger, today, letters=letters, previous_levels=previous)
+
+
+def _sent_keys(path: Path, today: date, *, create: bool) -> set[tuple[str, str, str]]:
+    if not create and not (path.parent / DB_NAME).exists():
+        return set()  # a dry run never creates the database
+    with SendLog(path) as log:
+        return log.sent_keys(today)
+
+
+def _only_unit(messages: list[Outgoing], ledger: Ledger, wanted: str) -> list[Outgoing]:
+    wanted = wanted.strip()
+    names = {u.name: u.name for u in ledger.units}
+    for u in ledger.units:
+        for alias in u.aliases:
+            names.setdefault(alias, u.name)
+    for o in messages:
+        names.setdefault(o.unit, o.unit)
+    if wanted not in names:
+        near = suggest_from(wanted, list(names))
+        raise ConfigError(
+            f"--unit：找不到单位“{wanted}”",
+            f"是否为：{'、'.join(near)}？" if near else "请填写责任单位表中的单位名称或别名",
+        )
+    name = names[wanted]
+    return [o for o in messages if o.unit == name and o.kind != KIND_LEADERS]
+
+
+def _write_eml(path: Path, today: date, pending: list[Outgoing]) -> list[Path]:
+    folder = path.parent / OUTPUT_DIR / today.isoformat() / MAIL_DIR
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.eml"):  # an earlier dry run's files, replaced whole
+            stale.unlink()
+        for index, outgoing in enumerate(pending, 1):
+            target = folder / f"{index:03d}-{_safe(outgoing.unit)}.eml"
+            target.write_bytes(outgoing.message.as_bytes())
+            written.append(target)
+    except OSError as e:
+        raise WriteFailed(
+            f"无法写入邮件文件（{e.strerror or e}）", "请检查输出文件夹是否可写", path=str(folder)
+        ) from e
+    return written
+
+
+def _safe(name: str) -> str:
+    return "".join("_" if c in '\\/:*?"<>|' else c for c in name)

@@ -1,0 +1,141 @@
+"""The send log: which reminders the mail server accepted, in the workbook's history database.
+
+One row per (day, kind, unit), written right after the server accepted the message and
+never before, so a rerun after a crash or a failure sends exactly what is missing. The
+table lives in ``.duban/history.sqlite`` beside history.py's tables; it is created with
+``CREATE TABLE IF NOT EXISTS`` and leaves that file's ``user_version`` alone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from automation import errors
+from automation.history import DB_NAME
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS mail_sent (
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message_id TEXT,
+    sent_at TEXT NOT NULL,
+    PRIMARY KEY (day, kind, unit)
+);
+CREATE TABLE IF NOT EXISTS mail_lock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    owner TEXT NOT NULL,
+    since TEXT NOT NULL
+)
+"""
+# A sending run refreshes its lock after every message; one silent for this long has died.
+STALE_LOCK = timedelta(minutes=30)
+
+
+class SendLog:
+    """The mail_sent table of one workbook's ``.duban/history.sqlite``."""
+
+    def __init__(self, ledger_path: Path):
+        self.path = Path(ledger_path).parent / DB_NAME
+        self._owner = ""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                self._db.execute(statement)
+        except (OSError, sqlite3.Error) as e:
+            raise errors.WriteFailed(
+                f"无法打开发送记录数据库（{e}）",
+                "请检查台账所在文件夹是否可写",
+                path=str(self.path),
+            ) from e
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def __enter__(self) -> SendLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def acquire(self, now: datetime) -> None:
+        """Take the sending lock, so two runs at once cannot both send a unit's reminder."""
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT owner, since FROM mail_lock WHERE id = 1").fetchone()
+            if row and datetime.fromisoformat(row[1]) > now - STALE_LOCK:
+                self._db.execute("ROLLBACK")
+                raise errors.SendFailed(
+                    f"另一个发送任务正在进行（{row[0]}，最近活动于 {row[1][:19]}）",
+                    "请等它结束后再运行；若确认没有其他任务在运行，30 分钟后锁会自动失效",
+                    path=str(self.path),
+                )
+            self._db.execute(
+                "INSERT OR REPLACE INTO mail_lock(id, owner, since) VALUES (1, ?, ?)",
+                (self._owner, now.isoformat(timespec="seconds")),
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise errors.WriteFailed(
+                f"无法写入发送记录数据库（{e}）", "请稍后重试", path=str(self.path)
+            ) from e
+
+    def release(self) -> None:
+        """Give the sending lock back."""
+        self._db.execute("DELETE FROM mail_lock WHERE id = 1 AND owner = ?", (self._owner,))
+
+    def sent_keys(self, day: date) -> set[tuple[str, str, str]]:
+        """Return the (day, kind, unit) keys already sent on a day."""
+        rows = self._db.execute(
+            "SELECT day, kind, unit FROM mail_sent WHERE day = ?", (day.isoformat(),)
+        )
+        return {tuple(r) for r in rows}
+
+    def record(
+        self,
+        key: tuple[str, str, str],
+        recipients: tuple[str, ...],
+        subject: str,
+        message_id: str,
+        at: datetime,
+    ) -> None:
+        """Record that the server accepted the message with this key (and keep the lock alive)."""
+        stamp = at.isoformat(timespec="seconds")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR IGNORE INTO mail_sent(day, kind, unit, recipients, subject, message_id, sent_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*key, ", ".join(recipients), subject, message_id, stamp),
+            )
+            self._db.execute(
+                "UPDATE mail_lock SET since = ? WHERE id = 1 AND owner = ?", (stamp, self._owner)
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise errors.WriteFailed(
+                f"邮件已发出，但写入发送记录失败（{e}）",
+                "请检查磁盘空间；重新运行前请先核对该邮件是否已收到，以免重复发送",
+                path=str(self.path),
+            ) from e
+
+    def rows(self, day: date) -> list[tuple[str, str, str, str]]:
+        """Return (kind, unit, recipients, sent_at) of every message sent on a day."""
+        return list(
+            self._db.execute(
+                "SELECT kind, unit, recipients, sent_at FROM mail_sent WHERE day = ? ORDER BY sent_at, unit",
+                (day.isoformat(),),
+            )
+        )

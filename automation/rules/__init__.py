@@ -1,0 +1,1 @@
+"""The pure rules core (SPEC §4): working days, feedback cadence, status, escalation, scores."""

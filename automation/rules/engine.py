@@ -1,0 +1,247 @@
+"""The pure rules core: one ledger as of ``today`` in, every computed column and score out.
+
+``compute`` ties together working days (workdays), cadence, status (rules),
+escalation and scoring. It reads no file and no clock. Only what is dated on or before
+``today`` counts (feedback, letters), so a past date can be recomputed faithfully.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from automation import schema
+from automation.models import Item, ItemResult, Ledger, Letter, Outcome, Problem, Settings
+from automation.rules.escalation import RED, YELLOW, Ladder, level_for
+from automation.rules.scoring import (
+    PERIOD_WORDS,
+    ItemFacts,
+    missed_nodes,
+    period_containing,
+    score_units,
+)
+from automation.rules.status import OVERDUE, Assessment, assess
+from automation.rules.workdays import WorkCalendar
+
+REMINDER_LETTER = "催办函"
+YELLOW_LETTER = "黄牌"
+CALENDAR_FIX = "请在节假日调整表补录该年度放假和调休安排"
+
+_INT_SETTINGS = (
+    "due_soon_days",
+    "remind_from",
+    "rectify_from",
+    "yellow_from",
+    "red_from",
+    "yellow_after_reminders",
+)
+_FLOAT_SETTINGS = (
+    "lag_threshold",
+    "score_base",
+    "w_late_feedback",
+    "w_overdue",
+    "w_reminder",
+    "w_yellow",
+    "w_red",
+    "w_early",
+    "co_unit_factor",
+)
+
+
+def _numbers(settings: Settings, problems: list[Problem]) -> dict[str, float]:
+    """Read the numeric settings, falling back to the default (and saying so) when invalid."""
+    values: dict[str, float] = {}
+    for key in _INT_SETTINGS + _FLOAT_SETTINGS:
+        spec = schema.SETTINGS_BY_KEY[key]
+        raw = settings.get(key, spec.default)
+        try:
+            number = float(str(raw).strip().rstrip("%"))
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError(raw)
+            values[key] = int(number) if key in _INT_SETTINGS else number
+        except (TypeError, ValueError):
+            values[key] = spec.default
+            problems.append(
+                Problem(
+                    schema.SETTINGS,
+                    "",
+                    f"参数“{spec.name}”的值“{raw}”不是有效数字，已按默认值 {spec.default} 计算",
+                    f"请在参数设置表把“{spec.name}”改为数字，如 {spec.default}",
+                )
+            )
+    return values
+
+
+def _period_kind(settings: Settings, problems: list[Problem]) -> str:
+    raw = str(settings.get("score_period", "季度") or "季度").strip()
+    kind = PERIOD_WORDS.get(raw)
+    if kind is None:
+        name = schema.SETTINGS_BY_KEY["score_period"].name
+        problems.append(
+            Problem(
+                schema.SETTINGS,
+                "",
+                f"参数“{name}”的值“{raw}”无法识别，已按季度考评",
+                f"请把“{name}”填写为 月度、季度 或 年度",
+            )
+        )
+        kind = "quarter"
+    return kind
+
+
+def _distinct_letters(letters: Sequence[Letter], today: date) -> list[Letter]:
+    """Merge letters from 发文登记 and history, once each, dated on or before today."""
+    seen, out = set(), []
+    for letter in letters:
+        key = (letter.type, letter.doc_no) if letter.doc_no else letter
+        if key in seen or letter.date > today:
+            continue
+        seen.add(key)
+        out.append(letter)
+    return out
+
+
+def _fallback_problems(cal: WorkCalendar) -> list[Problem]:
+    return [
+        Problem(
+            schema.CALENDAR,
+            "",
+            f"{year}年的法定节假日安排不在内置日历中，节假日调整表也未填写，已暂按周一至周五为工作日计算",
+            CALENDAR_FIX,
+        )
+        for year in sorted(cal.fallback_years)
+    ]
+
+
+def compute(
+    ledger: Ledger,
+    today: date,
+    *,
+    letters: Sequence[Letter] = (),
+    previous_levels: Mapping[str, str] = {},  # noqa: B006 - never mutated
+) -> Outcome:
+    """Compute every item's columns, the rule problems and the unit scores as of today."""
+    problems: list[Problem] = []
+    numbers = _numbers(ledger.settings, problems)
+    period = period_containing(today, _period_kind(ledger.settings, problems))
+    cal = WorkCalendar(ledger.calendar_overrides)
+    ladder = Ladder(**{k: int(numbers[k]) for k in Ladder.__dataclass_fields__})
+
+    feedback: dict[str, list[date]] = defaultdict(list)
+    for row in ledger.feedback:
+        if row.date <= today:
+            feedback[row.item_id.strip()].append(row.date)
+
+    reminders: dict[str, list[date]] = defaultdict(list)
+    yellow_letters: set[str] = set()
+    issued = _distinct_letters([*ledger.letters, *letters], today)
+    for letter in issued:
+        for item_id in letter.item_ids:
+            if letter.type == REMINDER_LETTER:
+                reminders[item_id.strip()].append(letter.date)
+            elif letter.type == YELLOW_LETTER:
+                yellow_letters.add(item_id.strip())
+
+    results: list[ItemResult] = []
+    facts: list[ItemFacts] = []
+    for item in ledger.items:
+        key = item.id.strip()
+        dates = feedback.get(key, [])
+        if item.last_feedback_on is not None and item.last_feedback_on <= today:
+            dates = [*dates, item.last_feedback_on]
+        latest = max(dates, default=None)
+        a = assess(
+            item,
+            today,
+            cal,
+            latest_feedback=latest,
+            due_soon_days=numbers["due_soon_days"],
+            lag_threshold=numbers["lag_threshold"],
+        )
+        level = level_for(
+            overdue=a.status == OVERDUE,
+            due_soon=a.due_soon,
+            days_overdue=a.days_overdue,
+            reminder_dates=reminders.get(key, ()),
+            latest_feedback=latest,
+            yellow_issued=key in yellow_letters,
+            previous=previous_levels.get(item.id, ""),
+            ladder=ladder,
+        )
+        results.append(
+            ItemResult(
+                item_id=item.id,
+                row=item.row,
+                light=a.light,
+                status=a.status,
+                days_left=a.days_left,
+                days_overdue=a.days_overdue,
+                next_feedback_on=a.next_feedback_on,
+                expected_progress=a.expected_progress,
+                deviation=a.deviation,
+                level=level,
+                reminder_count=len(reminders.get(key, ())),
+            )
+        )
+        if a.light != "灰" or a.status == schema.STATUS_CLOSED:
+            facts.append(_facts(item, a, level, dates, period.start, today, cal))
+
+    by_id = {item.id.strip(): item for item in ledger.items}
+    factor = numbers["co_unit_factor"]
+    reminder_units = []
+    for letter in issued:
+        if letter.type == REMINDER_LETTER and letter.date >= period.start:
+            reminder_units.append(_letter_units(letter, by_id, factor))
+
+    scores = score_units([u.name for u in ledger.units], facts, reminder_units, numbers, period)
+    problems.extend(_fallback_problems(cal))
+    return Outcome(
+        today=today, results=results, problems=problems, scores=scores, period=period.label
+    )
+
+
+def _facts(
+    item: Item,
+    a: Assessment,
+    level: str,
+    feedback_dates: list[date],
+    start: date,
+    today: date,
+    cal: WorkCalendar,
+) -> ItemFacts:
+    """Collect what one item contributes to its units' scores in the period."""
+    before = today if item.done_on is None else min(today, item.done_on)
+    late = missed_nodes(item.cadence, item.assigned_on, feedback_dates, start, before, cal)
+    deadline = item.effective_deadline
+    early = (
+        item.done_on is not None
+        and deadline is not None
+        and start <= item.done_on <= today
+        and item.done_on < deadline
+    )
+    return ItemFacts(
+        item_id=item.id,
+        unit=item.unit,
+        co_units=item.co_units,
+        late_feedbacks=len(late),
+        overdue=a.status == OVERDUE,
+        level=level if level in (YELLOW, RED) else "",
+        early=early,
+    )
+
+
+def _letter_units(letter: Letter, by_id: Mapping[str, Item], factor: float) -> dict[str, float]:
+    """Return the units one 催办函 concerns: lead units at 1, co-units at factor."""
+    units: dict[str, float] = {}
+    for item_id in letter.item_ids:
+        item = by_id.get(item_id.strip())
+        if item is None:
+            continue
+        for co in item.co_units:
+            units[co] = max(units.get(co, 0.0), factor)
+        if item.unit:
+            units[item.unit] = 1.0
+    if not units and letter.unit:
+        units[letter.unit] = 1.0
+    return units

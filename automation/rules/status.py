@@ -1,0 +1,140 @@
+"""计算状态, 预警 and the day counts of one item (SPEC §4.2), as pure functions.
+
+Choices where the spec is silent:
+
+- The effective deadline (延期至, else 办结时限) is compared as typed: a deadline on a
+  holiday is not moved (only feedback nodes are, §4.3).
+- 剩余工作日 is shown for active items with a deadline (0 once it has passed); 逾期工作日
+  only for 逾期 items, and for 逾期办结 items it is how late they finished
+  (working days after the deadline up to 办结日期). Otherwise both are blank (None).
+- 下次反馈日, 序时进度 and 进度偏差 are shown only for active items (rules 4–8): a done,
+  closed, cancelled, adjusted or suspended item expects no more feedback.
+- An item without a deadline (ongoing, or the date is missing) has no 序时进度, so
+  rule 7 cannot apply to it: it is 反馈逾期 or 正常推进.
+- 申请延期 is still an active item until 延期至 is filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from automation import schema
+from automation.models import Item
+from automation.rules.cadence import next_feedback_on
+from automation.rules.workdays import WorkCalendar
+
+OVERDUE = "逾期"
+DONE_LATE = "逾期办结"
+FEEDBACK_LATE = "反馈逾期"
+DUE_SOON = "临期"
+LAGGING = "进度滞后"
+ON_TRACK = "正常推进"
+
+_SET_ASIDE = (schema.STATUS_CANCELLED, schema.STATUS_ADJUSTED, schema.STATUS_SUSPENDED)
+
+LIGHT_OF = {
+    schema.STATUS_CANCELLED: "灰",
+    schema.STATUS_ADJUSTED: "灰",
+    schema.STATUS_SUSPENDED: "灰",
+    schema.STATUS_CLOSED: "灰",
+    schema.STATUS_DONE: "蓝",
+    DONE_LATE: "蓝",
+    OVERDUE: "红",
+    FEEDBACK_LATE: "黄",
+    DUE_SOON: "黄",
+    LAGGING: "黄",
+    ON_TRACK: "绿",
+}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What rules 1–8 say about one item as of today; None where it cannot be computed."""
+
+    status: str
+    light: str
+    days_left: int | None = None
+    days_overdue: int | None = None
+    next_feedback_on: date | None = None
+    expected_progress: int | None = None
+    deviation: int | None = None
+    # 剩余工作日 within 临期提醒工作日, even when another rule set the status
+    due_soon: bool = False
+
+
+def _round_half_up(numerator: int, denominator: int) -> int:
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def expected_progress(
+    assigned_on: date | None, deadline: date | None, today: date, cal: WorkCalendar
+) -> int | None:
+    """Return 序时进度: elapsed / total working days from 交办日期 to the deadline, 0–100."""
+    if assigned_on is None or deadline is None or deadline < assigned_on:
+        return None
+    total = cal.workdays_after(assigned_on, deadline)
+    if total == 0:  # no working day in between: all expected once the deadline is reached
+        return 100 if today >= deadline else 0
+    elapsed = cal.workdays_after(assigned_on, min(today, deadline))
+    return max(0, min(100, _round_half_up(100 * elapsed, total)))
+
+
+def _deviation(progress: float | None, expected: int | None) -> int | None:
+    if progress is None or expected is None:
+        return None
+    diff = progress - expected
+    return int(diff + 0.5) if diff >= 0 else -int(-diff + 0.5)
+
+
+def assess(
+    item: Item,
+    today: date,
+    cal: WorkCalendar,
+    *,
+    latest_feedback: date | None = None,
+    due_soon_days: int = 3,
+    lag_threshold: float = 20,
+) -> Assessment:
+    """Apply SPEC §4.2 rules 1–8, in order, to one item as of today."""
+    typed = item.typed_status
+    if typed in _SET_ASIDE:
+        return Assessment(typed, "灰")
+    if typed == schema.STATUS_CLOSED:
+        return Assessment(schema.STATUS_CLOSED, "灰")
+    deadline = item.effective_deadline
+    if typed == schema.STATUS_DONE or item.done_on is not None:
+        if item.done_on is not None and deadline is not None and item.done_on > deadline:
+            return Assessment(
+                DONE_LATE, "蓝", days_overdue=cal.workdays_after(deadline, item.done_on)
+            )
+        return Assessment(schema.STATUS_DONE, "蓝")
+
+    has_deadline = deadline is not None and not item.ongoing
+    days_left = cal.workdays_after(today, deadline) if has_deadline else None
+    expected = expected_progress(item.assigned_on, deadline, today, cal) if has_deadline else None
+    deviation = _deviation(item.progress, expected)
+    next_on = next_feedback_on(item.cadence, item.assigned_on, latest_feedback, today, cal)
+    common = dict(
+        days_left=days_left,
+        next_feedback_on=next_on,
+        expected_progress=expected,
+        deviation=deviation,
+    )
+
+    if has_deadline and today > deadline:
+        return Assessment(OVERDUE, "红", days_overdue=cal.workdays_after(deadline, today), **common)
+    due_soon = days_left is not None and days_left <= due_soon_days
+    if next_on is not None and next_on < today:
+        status = FEEDBACK_LATE
+    elif due_soon:
+        status = DUE_SOON
+    elif (
+        expected is not None
+        and item.progress is not None
+        and expected - item.progress > lag_threshold
+    ):
+        status = LAGGING
+    else:
+        status = ON_TRACK
+    return Assessment(status, LIGHT_OF[status], due_soon=due_soon, **common)

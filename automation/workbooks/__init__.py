@@ -1,0 +1,1 @@
+"""Building workbooks: the empty ledger template, the demo ledger, the macro workbook."""

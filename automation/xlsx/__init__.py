@@ -1,0 +1,1 @@
+"""Writing workbooks losslessly: patch only the parts that change, safely (lock, backup, atomic)."""
