@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 TODAY ?=
 
-.PHONY: demo test venv dev sysdeps lint bench clean
+.PHONY: demo test venv dev sysdeps lint bench clean workbook
 
 $(BIN)/duban: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,11 @@ demo: venv
 
 test: dev sysdeps
 	$(BIN)/python -m pytest -q
+
+# The blank ledger for offices, built from code into workbook/ (not committed).
+workbook: venv
+	$(BIN)/duban init workbook --xlsm --force
+	$(BIN)/duban init workbook --force
 
 lint: dev
 	$(BIN)/ruff check automation tests bench

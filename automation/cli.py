@@ -21,11 +21,16 @@ def _today(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"“{value}”不是有效日期，请写成 YYYY-MM-DD，如 2026-03-05") from None
+        raise click.BadParameter(
+            f"“{value}”不是有效日期，请写成 YYYY-MM-DD，如 2026-03-05"
+        ) from None
 
 
 TODAY = click.option(
-    "--today", "today", metavar="YYYY-MM-DD", help="按此日期计算（默认今天）/ compute as of this date"
+    "--today",
+    "today",
+    metavar="YYYY-MM-DD",
+    help="按此日期计算（默认今天）/ compute as of this date",
 )
 
 
@@ -52,7 +57,11 @@ def cli():
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--force", is_flag=True, help="覆盖已有文件 / overwrite an existing file")
-@click.option("--xlsm", is_flag=True, help="生成带“刷新台账”按钮的 督查台账.xlsm / build the .xlsm with the refresh button")
+@click.option(
+    "--xlsm",
+    is_flag=True,
+    help="生成带“刷新台账”按钮的 督查台账.xlsm / build the .xlsm with the refresh button",
+)
 def init(directory: Path, force: bool, xlsm: bool):
     """在 DIRECTORY 新建空白台账 督查台账.xlsx / create a new empty ledger workbook."""
     from automation.workbooks.template import build_template
@@ -70,7 +79,11 @@ def init(directory: Path, force: bool, xlsm: bool):
 @click.option("--seed", default=2026, show_default=True, help="随机种子 / random seed")
 @click.option("--items", default=320, show_default=True, help="事项数 / number of items")
 @click.option("--force", is_flag=True, help="覆盖已有演示台账 / overwrite an existing demo")
-@click.option("--xlsm", is_flag=True, help="生成带“刷新台账”按钮的 .xlsm 演示台账 / build the demo as .xlsm with the button")
+@click.option(
+    "--xlsm",
+    is_flag=True,
+    help="生成带“刷新台账”按钮的 .xlsm 演示台账 / build the demo as .xlsm with the button",
+)
 @TODAY
 def demo(directory: Path, seed: int, items: int, force: bool, xlsm: bool, today: str | None):
     """生成演示台账并运行刷新 / build the demo ledger and run the main job on it."""
@@ -112,7 +125,12 @@ def check(ledger: Path, today: str | None):
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
 @TODAY
 @click.option("--dry-run", is_flag=True, help="只计算不写入 / compute and report, write nothing")
-@click.option("--letters", "with_letters", is_flag=True, help="同时生成今日应发文书 / also issue the letters due today")
+@click.option(
+    "--letters",
+    "with_letters",
+    is_flag=True,
+    help="同时生成今日应发文书 / also issue the letters due today",
+)
 def refresh(ledger: Path, today: str | None, dry_run: bool, with_letters: bool):
     """刷新台账：计算状态、预警、督办等级并写回汇总表 / refresh the ledger in place."""
     from automation.letters.issue import LetterRequest
@@ -126,14 +144,23 @@ def refresh(ledger: Path, today: str | None, dry_run: bool, with_letters: bool):
 @cli.command()
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--type", "types", multiple=True, type=click.Choice(["督办通知单", "催办函", "限期整改通知书", "督查通报"]),
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice(["督办通知单", "催办函", "限期整改通知书", "督查通报"]),
     help="只生成这类文书，可重复；督查通报只在指定或期末生成 / only this letter type (repeatable)",
 )
 @click.option("--unit", default="", help="只发给这个责任单位 / only this unit")
 @TODAY
-@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转成 PDF / also convert to PDF with LibreOffice")
-@click.option("--dry-run", is_flag=True, help="只列出将发的文书，不编号不写入 / list what would be issued")
-def letters(ledger: Path, types: tuple[str, ...], unit: str, today: str | None, pdf: bool, dry_run: bool):
+@click.option(
+    "--pdf", is_flag=True, help="同时用 LibreOffice 转成 PDF / also convert to PDF with LibreOffice"
+)
+@click.option(
+    "--dry-run", is_flag=True, help="只列出将发的文书，不编号不写入 / list what would be issued"
+)
+def letters(
+    ledger: Path, types: tuple[str, ...], unit: str, today: str | None, pdf: bool, dry_run: bool
+):
     """生成文书（督办通知单、催办函、限期整改通知书、督查通报）并登记文号 / issue letters as .docx.
 
     文书保存在 台账所在文件夹/输出/<日期>/<类型>/，每份取本类型本年度下一个文号，并登记到“发文登记”表。
@@ -167,7 +194,11 @@ def dashboard(ledger: Path, today: str | None, output: Path | None):
 @cli.command()
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
 @TODAY
-@click.option("--send", is_flag=True, help="真正发送（默认只试运行，写出 .eml）/ really send (default: dry run)")
+@click.option(
+    "--send",
+    is_flag=True,
+    help="真正发送（默认只试运行，写出 .eml）/ really send (default: dry run)",
+)
 @click.option("--limit", type=click.IntRange(min=0), help="最多发送几封 / send at most N messages")
 @click.option("--unit", help="只发给这个单位（名称或别名）/ only this unit")
 def notify(ledger: Path, today: str | None, send: bool, limit: int | None, unit: str | None):
@@ -184,8 +215,12 @@ def notify(ledger: Path, today: str | None, send: bool, limit: int | None, unit:
 
 @cli.command()
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--at", "at", metavar="HH:MM", help="每天几点运行（默认参数设置“每日发送时间”）/ time of day")
-@click.option("--once", is_flag=True, help="立即运行一次后退出（供计划任务调用）/ run one cycle now and exit")
+@click.option(
+    "--at", "at", metavar="HH:MM", help="每天几点运行（默认参数设置“每日发送时间”）/ time of day"
+)
+@click.option(
+    "--once", is_flag=True, help="立即运行一次后退出（供计划任务调用）/ run one cycle now and exit"
+)
 def daily(ledger: Path, at: str | None, once: bool):
     """每个工作日：刷新台账 → 生成文书 → 发送提醒邮件；日志在 .duban/logs/ / the daily job.
 

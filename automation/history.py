@@ -200,14 +200,19 @@ class History:
             "SELECT unit, score, rank, details FROM period_score WHERE period = ? ORDER BY rank, unit",
             (period,),
         )
-        return [UnitScore(unit, period, score, rank, json.loads(d)) for unit, score, rank, d in rows]
+        return [
+            UnitScore(unit, period, score, rank, json.loads(d)) for unit, score, rank, d in rows
+        ]
 
     def keep_period_scores(self, scores: Sequence[UnitScore]) -> None:
         """Keep the final ranking of an ended period; an already kept one is not changed."""
         with self._transaction():
             self._db.executemany(
                 "INSERT OR IGNORE INTO period_score(period, unit, score, rank, details) VALUES (?, ?, ?, ?, ?)",
-                [(s.period, s.unit, s.score, s.rank, json.dumps(s.details, ensure_ascii=False)) for s in scores],
+                [
+                    (s.period, s.unit, s.score, s.rank, json.dumps(s.details, ensure_ascii=False))
+                    for s in scores
+                ],
             )
 
     def last_written(self) -> dict[int, tuple[str, dict[str, str]]]:

@@ -238,7 +238,9 @@ class Outcome:
 
     today: date
     results: list[ItemResult] = field(default_factory=list)  # one per item, same order as items
-    problems: list[Problem] = field(default_factory=list)  # rule/calendar problems (reader's are in Ledger)
+    problems: list[Problem] = field(
+        default_factory=list
+    )  # rule/calendar problems (reader's are in Ledger)
     scores: list[UnitScore] = field(default_factory=list)
     period: str = ""  # the scoring period's label, e.g. "2026年第4季度"
 

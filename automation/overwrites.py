@@ -29,7 +29,11 @@ def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.strftime("%Y-%m-%d %H:%M")
+        return (
+            value.date().isoformat()
+            if value.time() == datetime.min.time()
+            else value.strftime("%Y-%m-%d %H:%M")
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -37,7 +41,9 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def written_cells(ledger: Ledger, cells: Iterable[CellWrite], columns: Mapping[str, int]) -> Written:
+def written_cells(
+    ledger: Ledger, cells: Iterable[CellWrite], columns: Mapping[str, int]
+) -> Written:
     """Return what ``cells`` put into each item row's computed columns, as text."""
     key_of = {col: key for key, col in columns.items()}
     ids = {item.row: item.id for item in ledger.items}
@@ -50,7 +56,9 @@ def written_cells(ledger: Ledger, cells: Iterable[CellWrite], columns: Mapping[s
     return written
 
 
-def staff_edits(ledger: Ledger, previous: Written, now_writing: Written, columns: Mapping[str, int]) -> list[Problem]:
+def staff_edits(
+    ledger: Ledger, previous: Written, now_writing: Written, columns: Mapping[str, int]
+) -> list[Problem]:
     """Return one problem per computed cell whose value is not what the refresh last wrote."""
     previous_by_id = _unique_by_id(previous)
     edits: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -68,7 +76,11 @@ def staff_edits(ledger: Ledger, previous: Written, now_writing: Written, columns
             text = cell_text(value)
             if text != expected.get(key, ""):
                 edits[key].append((item.row, text))
-    return [p for key, found in edits.items() for p in _problems(ledger.ledger_sheet, key, columns[key], found)]
+    return [
+        p
+        for key, found in edits.items()
+        for p in _problems(ledger.ledger_sheet, key, columns[key], found)
+    ]
 
 
 def _unique_by_id(previous: Written) -> dict[str, tuple[str, dict[str, str]]]:
@@ -84,8 +96,17 @@ def _problems(sheet: str, key: str, col: int, found: list[tuple[int, str]]) -> l
     fix = "计算列由系统填写，请勿手工修改；要改变结果，请修改办理状态、办结日期、完成进度等录入列"
     if len(found) > PER_CELL_LIMIT:
         first = found[0][0]
-        return [Problem(sheet, f"{letter}{first}", f"“{header}”列有 {len(found)} 处手工填写的内容，已被刷新覆盖", fix)]
+        return [
+            Problem(
+                sheet,
+                f"{letter}{first}",
+                f"“{header}”列有 {len(found)} 处手工填写的内容，已被刷新覆盖",
+                fix,
+            )
+        ]
     return [
-        Problem(sheet, f"{letter}{row}", f"“{header}”是系统计算列，手工填写的“{text}”已被刷新覆盖", fix)
+        Problem(
+            sheet, f"{letter}{row}", f"“{header}”是系统计算列，手工填写的“{text}”已被刷新覆盖", fix
+        )
         for row, text in found
     ]

@@ -56,7 +56,9 @@ class RefreshReport:
             f"计算日期：{self.today.isoformat()}，共 {len(self.ledger.items)} 项：{counts}",
         ]
         if self.problems:
-            lines.append(f"校验问题 {len(self.problems)} 条，详见“校验问题”表（或运行 duban check 查看）")
+            lines.append(
+                f"校验问题 {len(self.problems)} 条，详见“校验问题”表（或运行 duban check 查看）"
+            )
         else:
             lines.append("校验问题：无")
         if self.dry_run:

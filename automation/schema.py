@@ -108,7 +108,14 @@ LEDGER_INPUT_COLUMNS: tuple[Column, ...] = (
     Column("id", "编号", ("序号编号", "事项编号"), 14, required=True),
     Column("category", "事项类别", ("类别", "事项类型", "来源类别"), 12, "list"),
     Column("source", "来源依据", ("来源", "交办依据", "文件依据"), 24, "longtext"),
-    Column("content", "事项内容", ("督办事项", "督查事项", "工作任务", "任务内容", "事项名称"), 40, "longtext", required=True),
+    Column(
+        "content",
+        "事项内容",
+        ("督办事项", "督查事项", "工作任务", "任务内容", "事项名称"),
+        40,
+        "longtext",
+        required=True,
+    ),
     Column("requirement", "工作要求", ("办理要求", "督办要求"), 30, "longtext"),
     Column("leader", "牵头领导", ("分管领导", "责任领导", "县领导"), 10),
     Column("unit", "责任单位", ("牵头单位", "主办单位", "承办单位"), 16, "list", required=True),
@@ -116,11 +123,19 @@ LEDGER_INPUT_COLUMNS: tuple[Column, ...] = (
     Column("person", "责任人", ("具体责任人", "经办人"), 10),
     Column("phone", "联系电话", ("电话", "手机"), 14),
     Column("assigned_on", "交办日期", ("交办时间", "下达日期", "立项日期"), 12, "date"),
-    Column("deadline", "办结时限", ("完成时限", "截止日期", "办理时限", "完成时间", "截止时间"), 12, "date"),
+    Column(
+        "deadline",
+        "办结时限",
+        ("完成时限", "截止日期", "办理时限", "完成时间", "截止时间"),
+        12,
+        "date",
+    ),
     Column("extended_to", "延期至", ("延期时限", "延期日期"), 12, "date"),
     Column("cadence", "反馈周期", ("反馈频次", "报送周期", "反馈要求"), 14),
     Column("latest_progress", "最新进展", ("进展情况", "办理进展", "工作进展"), 40, "longtext"),
-    Column("last_feedback_on", "最近反馈日期", ("反馈日期", "最近反馈", "最后反馈日期"), 12, "date"),
+    Column(
+        "last_feedback_on", "最近反馈日期", ("反馈日期", "最近反馈", "最后反馈日期"), 12, "date"
+    ),
     Column("progress", "完成进度", ("进度", "完成比例", "完成率"), 10, "percent"),
     Column("typed_status", "办理状态", ("状态", "办理情况"), 10, "list"),
     Column("done_on", "办结日期", ("完成日期", "实际办结日期"), 12, "date"),
@@ -213,24 +228,40 @@ class Setting:
 
 
 SETTINGS_DEFAULTS: tuple[Setting, ...] = (
-    Setting("office_name", "单位名称", "XX县人民政府督查室", "发文机关名称，印在通知、函件和通报上"),
+    Setting(
+        "office_name", "单位名称", "XX县人民政府督查室", "发文机关名称，印在通知、函件和通报上"
+    ),
     Setting("contact", "联系人", "", "督查室联系人，印在函件落款处"),
     Setting("contact_phone", "联系电话", "", "督查室联系电话，印在函件落款处"),
     Setting("leader_emails", "领导邮箱", "", "接收每日汇总的领导邮箱，多个用逗号分隔", "email"),
     Setting("office_email", "督查室邮箱", "", "每日任务失败时的告警收件邮箱", "email"),
-    Setting("daily_time", "每日发送时间", "08:30", "每个工作日发送提醒邮件的时间，格式 HH:MM", "time"),
+    Setting(
+        "daily_time", "每日发送时间", "08:30", "每个工作日发送提醒邮件的时间，格式 HH:MM", "time"
+    ),
     Setting("id_prefix", "编号前缀", "DB", "新事项自动编号的前缀，编号形如 DB-2026-001"),
     Setting("prefix_notice", "督办通知单文号前缀", "督办", "督办通知单文号，如 督办〔2026〕12号"),
     Setting("prefix_reminder", "催办函文号前缀", "催办", "催办函文号，如 催办〔2026〕3号"),
-    Setting("prefix_rectify", "限期整改通知书文号前缀", "督改", "限期整改通知书文号，如 督改〔2026〕2号"),
-    Setting("prefix_bulletin", "督查通报文号前缀", "督查通报", "督查通报文号，如 督查通报〔2026〕1号"),
+    Setting(
+        "prefix_rectify", "限期整改通知书文号前缀", "督改", "限期整改通知书文号，如 督改〔2026〕2号"
+    ),
+    Setting(
+        "prefix_bulletin", "督查通报文号前缀", "督查通报", "督查通报文号，如 督查通报〔2026〕1号"
+    ),
     Setting("due_soon_days", "临期提醒工作日", 3, "剩余工作日不超过此数时标为临期（黄灯）", "int"),
-    Setting("lag_threshold", "进度滞后阈值", 20, "完成进度落后序时进度超过此百分点时标为进度滞后", "int"),
+    Setting(
+        "lag_threshold", "进度滞后阈值", 20, "完成进度落后序时进度超过此百分点时标为进度滞后", "int"
+    ),
     Setting("remind_from", "催办起始逾期工作日", 1, "逾期达到此工作日数起发催办函", "int"),
     Setting("rectify_from", "限期整改逾期工作日", 6, "逾期达到此工作日数起发限期整改通知书", "int"),
     Setting("yellow_from", "黄牌逾期工作日", 11, "逾期达到此工作日数起亮黄牌", "int"),
     Setting("red_from", "红牌逾期工作日", 21, "逾期达到此工作日数起亮红牌（建议约谈/问责）", "int"),
-    Setting("yellow_after_reminders", "黄牌催办函次数", 2, "已发催办函达到此次数且其后无反馈时亮黄牌", "int"),
+    Setting(
+        "yellow_after_reminders",
+        "黄牌催办函次数",
+        2,
+        "已发催办函达到此次数且其后无反馈时亮黄牌",
+        "int",
+    ),
     Setting("score_base", "考评基础分", 100, "每个考评周期各单位的基础分", "float"),
     Setting("w_late_feedback", "反馈逾期扣分", 1, "每次反馈逾期扣分", "float"),
     Setting("w_overdue", "逾期事项扣分", 2, "考评期末每项逾期事项扣分", "float"),
@@ -240,7 +271,9 @@ SETTINGS_DEFAULTS: tuple[Setting, ...] = (
     Setting("w_early", "提前办结加分", 1, "每项提前办结加分", "float"),
     Setting("co_unit_factor", "配合单位权重", 0.5, "配合单位按此比例计分", "float"),
     Setting("score_period", "考评周期", "季度", "月度、季度或年度"),
-    Setting("criticise_below", "通报批评分数线", 90, "得分低于此分数的单位在通报中提出批评", "float"),
+    Setting(
+        "criticise_below", "通报批评分数线", 90, "得分低于此分数的单位在通报中提出批评", "float"
+    ),
     Setting("praise_top", "通报表扬名次", 3, "排名前几位的单位在通报中予以表扬", "int"),
     Setting("backups_kept", "备份保留份数", 10, "每次刷新前备份台账，保留最近几份", "int"),
 )

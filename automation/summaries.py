@@ -51,7 +51,11 @@ def build_plan(
 
 def computed_columns(ledger: Ledger) -> dict[str, int]:
     """Return the column of each computed field, placing missing ones right of the sheet's used range."""
-    placed = {c.key: ledger.columns[c.key] for c in schema.LEDGER_COMPUTED_COLUMNS if c.key in ledger.columns}
+    placed = {
+        c.key: ledger.columns[c.key]
+        for c in schema.LEDGER_COMPUTED_COLUMNS
+        if c.key in ledger.columns
+    }
     next_col = max([ledger.max_col, *ledger.columns.values(), 0]) + 1
     for column in schema.LEDGER_COMPUTED_COLUMNS:
         if column.key not in placed:
@@ -60,7 +64,9 @@ def computed_columns(ledger: Ledger) -> dict[str, int]:
     return placed
 
 
-def ledger_cells(ledger: Ledger, results: Iterable[ItemResult], *, now: datetime) -> list[CellWrite]:
+def ledger_cells(
+    ledger: Ledger, results: Iterable[ItemResult], *, now: datetime
+) -> list[CellWrite]:
     """Return the cell writes for the computed columns (headers included) and assigned 编号."""
     sheet = ledger.ledger_sheet
     columns = computed_columns(ledger)
@@ -150,7 +156,13 @@ def summary_sheet(pairs: list[tuple[Item, ItemResult]]) -> GeneratedSheet:
         if title == "责任单位":
             rows.append(_group_row("合计", pairs))
             if len(rows) - 1 > first:
-                chart = ("各责任单位办结率", 0, GROUP_HEADERS.index("办结率") + 1, first, len(rows) - 2)
+                chart = (
+                    "各责任单位办结率",
+                    0,
+                    GROUP_HEADERS.index("办结率") + 1,
+                    first,
+                    len(rows) - 2,
+                )
     widths = (18, *(9 for _ in GROUP_HEADERS))
     percent_cols = {GROUP_HEADERS.index(h) + 1: PERCENT for h in ("办结率", "按期办结率")}
     return GeneratedSheet(schema.SUMMARY, rows, tuple(headers), widths, percent_cols, 1, chart)
@@ -182,8 +194,19 @@ def overdue_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
     """Build 逾期清单: overdue items, most overdue first, with the unit's contact."""
     contacts = _contacts(ledger)
     rows: list[list[object]] = [
-        ["编号", "事项内容", "责任单位", "牵头领导", "办结时限", "逾期工作日", "督办等级", "已催办次数",
-         "联系人", "联系电话", "督办人"]  # fmt: skip
+        [
+            "编号",
+            "事项内容",
+            "责任单位",
+            "牵头领导",
+            "办结时限",
+            "逾期工作日",
+            "督办等级",
+            "已催办次数",
+            "联系人",
+            "联系电话",
+            "督办人",
+        ]  # fmt: skip
     ]
     overdue = [(i, r) for i, r in pairs if r.status == "逾期"]
     overdue.sort(key=lambda p: (-(p[1].days_overdue or 0), p[0].id))
@@ -192,14 +215,27 @@ def overdue_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
         rows.append([item.id, item.content, item.unit or item.unit_text, item.leader,
                      item.effective_deadline, r.days_overdue, r.level, r.reminder_count,
                      contact, phone, item.owner])  # fmt: skip
-    return GeneratedSheet(schema.OVERDUE_LIST, rows, (0,), (14, 40, 16, 10, 12, 10, 10, 10, 10, 14, 10), {4: DATE})
+    return GeneratedSheet(
+        schema.OVERDUE_LIST, rows, (0,), (14, 40, 16, 10, 12, 10, 10, 10, 10, 14, 10), {4: DATE}
+    )
 
 
 def due_soon_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
     """Build 临期清单: items due within the warning window, soonest first."""
     contacts = _contacts(ledger)
     rows: list[list[object]] = [
-        ["编号", "事项内容", "责任单位", "牵头领导", "办结时限", "剩余工作日", "完成进度", "联系人", "联系电话", "督办人"]
+        [
+            "编号",
+            "事项内容",
+            "责任单位",
+            "牵头领导",
+            "办结时限",
+            "剩余工作日",
+            "完成进度",
+            "联系人",
+            "联系电话",
+            "督办人",
+        ]
     ]
     soon = [(i, r) for i, r in pairs if r.status == "临期"]
     soon.sort(key=lambda p: (p[1].days_left if p[1].days_left is not None else 99, p[0].id))
@@ -208,7 +244,13 @@ def due_soon_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
         progress = None if item.progress is None else item.progress / 100
         rows.append([item.id, item.content, item.unit or item.unit_text, item.leader,
                      item.effective_deadline, r.days_left, progress, contact, phone, item.owner])  # fmt: skip
-    return GeneratedSheet(schema.DUE_SOON_LIST, rows, (0,), (14, 40, 16, 10, 12, 10, 10, 10, 14, 10), {4: DATE, 6: "0%"})
+    return GeneratedSheet(
+        schema.DUE_SOON_LIST,
+        rows,
+        (0,),
+        (14, 40, 16, 10, 12, 10, 10, 10, 14, 10),
+        {4: DATE, 6: "0%"},
+    )
 
 
 # --- 校验问题 -----------------------------------------------------------------------------
@@ -221,4 +263,3 @@ def problems_sheet(problems) -> GeneratedSheet:
     if len(rows) == 1:
         rows.append(["", "", "未发现问题", ""])
     return GeneratedSheet(schema.PROBLEMS, rows, (0,), (12, 16, 60, 50))
-

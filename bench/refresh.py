@@ -76,7 +76,9 @@ def make_ledger(path: Path, n: int) -> Path:
         ws.write_datetime(r, 15, date(2026, 9, 4), date_fmt)
         ws.write_row(r, 16, [1 if done else 0.6, "已办结" if done else "办理中"])
         if done:
-            ws.write_datetime(r, 18, min(deadline, date(2026, 9, 30)) - timedelta(days=r % 5), date_fmt)
+            ws.write_datetime(
+                r, 18, min(deadline, date(2026, 9, 30)) - timedelta(days=r % 5), date_fmt
+            )
         ws.write(r, 19, "王五")
     wb.close()
     return path
@@ -117,7 +119,9 @@ def run_writeback(path: Path, plan: WritePlan) -> None:
     from automation.xlsx import safety, xlsxpatch
 
     fp = safety.fingerprint(path)
-    safety.write_atomically(path, fp, lambda tmp: xlsxpatch.apply_plan(path, plan, tmp), backups_kept=10)
+    safety.write_atomically(
+        path, fp, lambda tmp: xlsxpatch.apply_plan(path, plan, tmp), backups_kept=10
+    )
 
 
 def run_refresh(path: Path, stamp: str) -> None:
@@ -163,7 +167,9 @@ def _measure(kind: str, path: Path, n: int, stamp: str = "2026-10-09 08:30") -> 
 
 
 def main(sizes: list[int]) -> None:
-    print("each run in its own process; 'again' = the next day's run over the cells written the day before")
+    print(
+        "each run in its own process; 'again' = the next day's run over the cells written the day before"
+    )
     print(f"{'items':>7} {'run':<22} {'seconds':>8} {'peak MB':>8} {'openpyxl ÷ this':>16}")
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="duban-bench-") as tmp:
@@ -176,13 +182,21 @@ def main(sizes: list[int]) -> None:
             theirs = _measure("openpyxl", paths["openpyxl"], n)
             rows = [
                 ("duban refresh (whole)", _measure("refresh", paths["refresh"], n)),
-                ("duban refresh, again", _measure("refresh", paths["refresh"], n, "2026-10-10 08:30")),
+                (
+                    "duban refresh, again",
+                    _measure("refresh", paths["refresh"], n, "2026-10-10 08:30"),
+                ),
                 ("duban write-back only", _measure("writeback", paths["writeback"], n)),
-                ("write-back, again", _measure("writeback", paths["writeback"], n, "2026-10-10 08:30")),
+                (
+                    "write-back, again",
+                    _measure("writeback", paths["writeback"], n, "2026-10-10 08:30"),
+                ),
                 ("openpyxl load/set/save", theirs),
             ]
             for label, (seconds, mb) in rows:
-                print(f"{n:>7} {label:<22} {seconds:>8.2f} {mb:>8.0f} {theirs[0] / seconds:>15.1f}x")
+                print(
+                    f"{n:>7} {label:<22} {seconds:>8.2f} {mb:>8.0f} {theirs[0] / seconds:>15.1f}x"
+                )
             print(f"{'':>7} (ledger {master.stat().st_size / 2**20:.1f} MB)")
 
 

@@ -202,7 +202,9 @@ def test_an_ended_periods_ranking_is_kept_once_and_not_changed_later(tmp_path):
 
     with History(tmp_path / "台账.xlsx") as history:
         assert history.period_scores("2026年第3季度") == []
-        history.keep_period_scores([UnitScore("县教育局", "2026年第3季度", 98.5, 1, {"催办函": -1.0})])
+        history.keep_period_scores(
+            [UnitScore("县教育局", "2026年第3季度", 98.5, 1, {"催办函": -1.0})]
+        )
         history.keep_period_scores([UnitScore("县教育局", "2026年第3季度", 70.0, 9, {})])
         kept = history.period_scores("2026年第3季度")
     assert kept == [UnitScore("县教育局", "2026年第3季度", 98.5, 1, {"催办函": -1.0})]

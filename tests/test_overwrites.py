@@ -30,7 +30,9 @@ def test_written_cells_keeps_only_item_rows_in_computed_columns():
         CellWrite(schema.LEDGER, 2, 1, "DB-1"),  # an assigned 编号, not a computed column
         CellWrite("其他表", 2, 22, "x"),
     ]
-    assert written_cells(ledger({}), cells, COLUMNS) == {2: ("DB-1", {"light": "红", "days_overdue": "2"})}
+    assert written_cells(ledger({}), cells, COLUMNS) == {
+        2: ("DB-1", {"light": "红", "days_overdue": "2"})
+    }
 
 
 def test_edit_against_the_previous_refresh_is_reported_with_cell_and_value():
@@ -38,7 +40,9 @@ def test_edit_against_the_previous_refresh_is_reported_with_cell_and_value():
     # Yesterday's values as read back (numbers come back as floats), and one typed-over light.
     seen = {2: {"light": "绿", "status": "逾期", "updated_at": "2026-10-08 08:30"}}
     problems = staff_edits(ledger(seen), previous, {}, COLUMNS)
-    assert [(p.cell, p.message) for p in problems] == [("V2", "“预警”是系统计算列，手工填写的“绿”已被刷新覆盖")]
+    assert [(p.cell, p.message) for p in problems] == [
+        ("V2", "“预警”是系统计算列，手工填写的“绿”已被刷新覆盖")
+    ]
     assert "办理状态" in problems[0].fix
 
 

@@ -10,14 +10,30 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_wheel_carries_templates_and_macros_and_the_installed_code_finds_them(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
     wheel = next((tmp_path / "dist").glob("duban-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    shipped = {f"automation/templates/{p.name}" for p in (ROOT / "templates").iterdir() if p.is_file()}
-    shipped |= {f"automation/macros/{p.name}" for p in (ROOT / "macros").iterdir() if p.is_file() and p.name != ".gitattributes"}
+    shipped = {
+        f"automation/templates/{p.name}" for p in (ROOT / "templates").iterdir() if p.is_file()
+    }
+    shipped |= {
+        f"automation/macros/{p.name}"
+        for p in (ROOT / "macros").iterdir()
+        if p.is_file() and p.name != ".gitattributes"
+    }
     assert shipped <= names, sorted(shipped - names)
 
     site = tmp_path / "site"

@@ -11,20 +11,56 @@ NOW = datetime(2026, 10, 9, 8, 30)
 
 def make_ledger(columns=None, max_col=0):
     items = [
-        Item(row=2, id="DB-2026-001", unit="县住建局", content="老旧小区改造", leader="张副县长",
-             deadline=date(2026, 9, 30), owner="李明"),
-        Item(row=3, id="DB-2026-002", unit="县住建局", content="背街小巷整治", leader="张副县长",
-             deadline=date(2026, 10, 12), progress=50),
-        Item(row=5, id="DB-2026-003", id_assigned=True, unit="县教育局", content="学校扩建",
-             leader="王副县长", deadline=date(2026, 9, 1), done_on=date(2026, 8, 20)),
-        Item(row=6, id="DB-2026-004", unit=None, unit_text="县交通具", content="道路养护",
-             deadline=date(2026, 9, 1), done_on=date(2026, 9, 3)),
+        Item(
+            row=2,
+            id="DB-2026-001",
+            unit="县住建局",
+            content="老旧小区改造",
+            leader="张副县长",
+            deadline=date(2026, 9, 30),
+            owner="李明",
+        ),
+        Item(
+            row=3,
+            id="DB-2026-002",
+            unit="县住建局",
+            content="背街小巷整治",
+            leader="张副县长",
+            deadline=date(2026, 10, 12),
+            progress=50,
+        ),
+        Item(
+            row=5,
+            id="DB-2026-003",
+            id_assigned=True,
+            unit="县教育局",
+            content="学校扩建",
+            leader="王副县长",
+            deadline=date(2026, 9, 1),
+            done_on=date(2026, 8, 20),
+        ),
+        Item(
+            row=6,
+            id="DB-2026-004",
+            unit=None,
+            unit_text="县交通具",
+            content="道路养护",
+            deadline=date(2026, 9, 1),
+            done_on=date(2026, 9, 3),
+        ),
     ]
     units = [Unit("县住建局", contact="赵六", phone="0370-1234567"), Unit("县教育局")]
     if columns is None:
         columns = {c.key: i + 1 for i, c in enumerate(schema.LEDGER_COLUMNS)}
-    return Ledger(items=items, units=units, columns=columns, max_col=max_col,
-                  problems=[Problem(schema.LEDGER, "G6", "责任单位“县交通具”不在责任单位表中", "是否为：县交通局")])
+    return Ledger(
+        items=items,
+        units=units,
+        columns=columns,
+        max_col=max_col,
+        problems=[
+            Problem(schema.LEDGER, "G6", "责任单位“县交通具”不在责任单位表中", "是否为：县交通局")
+        ],
+    )
 
 
 def make_outcome():
@@ -36,8 +72,10 @@ def make_outcome():
             ItemResult("DB-2026-003", 5, "蓝", "已办结"),
             ItemResult("DB-2026-004", 6, "蓝", "逾期办结"),
         ],
-        scores=[UnitScore("县住建局", "2026年第4季度", 97.0, 2, {"逾期": 1}),
-                UnitScore("县教育局", "2026年第4季度", 101.0, 1, {"提前办结": 1})],
+        scores=[
+            UnitScore("县住建局", "2026年第4季度", 97.0, 2, {"逾期": 1}),
+            UnitScore("县教育局", "2026年第4季度", 101.0, 1, {"提前办结": 1}),
+        ],
     )
 
 
@@ -81,7 +119,12 @@ def test_summary_sheet_counts_and_chart():
     header = summary.rows[0]
     unit_rows = {row[0]: dict(zip(header, row, strict=True)) for row in summary.rows[1:4]}
     housing = unit_rows["县住建局"]
-    assert housing["总数"] == 2 and housing["办理中"] == 2 and housing["逾期"] == 1 and housing["临期"] == 1
+    assert (
+        housing["总数"] == 2
+        and housing["办理中"] == 2
+        and housing["逾期"] == 1
+        and housing["临期"] == 1
+    )
     assert housing["已办结"] == 0 and housing["办结率"] == 0 and housing["按期办结率"] is None
     education = unit_rows["县教育局"]
     assert education["办结率"] == 1 and education["按期办结率"] == 1 and education["蓝灯"] == 1
@@ -95,7 +138,9 @@ def test_summary_sheet_counts_and_chart():
 
 def test_lists_ranking_and_problems():
     sheets = {s.name: s for s in build_plan(make_ledger(), make_outcome(), now=NOW).sheets}
-    assert [s for s in schema.GENERATED_SHEETS] == [s.name for s in build_plan(make_ledger(), make_outcome(), now=NOW).sheets]
+    assert [s for s in schema.GENERATED_SHEETS] == [
+        s.name for s in build_plan(make_ledger(), make_outcome(), now=NOW).sheets
+    ]
     overdue = sheets[schema.OVERDUE_LIST].rows
     assert overdue[1][:3] == ["DB-2026-001", "老旧小区改造", "县住建局"]
     assert overdue[1][4] == date(2026, 9, 30) and overdue[1][8:10] == ["赵六", "0370-1234567"]

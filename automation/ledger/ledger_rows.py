@@ -74,7 +74,11 @@ def read_items(
             cell = table.cell(key, row) if key in cols else f"{row}:{row}"
             problems.append(Problem(table.sheet, cell, message, fix))
 
-        formulas = {k for k, c in cols.items() if (row, c) in table.bad_formulas} if table.bad_formulas else set()
+        formulas = (
+            {k for k, c in cols.items() if (row, c) in table.bad_formulas}
+            if table.bad_formulas
+            else set()
+        )
         items.append(_item(row, values, cols, matcher, report, today, formulas))
     id_col = get_column_letter(cols["id"]) if "id" in cols else ""
     problems.extend(duplicate_ids(items, sheet=table.sheet, column=id_col))

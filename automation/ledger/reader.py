@@ -8,6 +8,7 @@ never fails on a bad cell: it yields a Problem and leaves that field blank.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -70,7 +71,11 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
 
 def _computed_values(table: Table) -> dict[int, dict[str, object]]:
     """Return the non-blank values in the computed columns, by row, as found in the sheet."""
-    where = [(c.key, table.columns[c.key] - 1) for c in schema.LEDGER_COMPUTED_COLUMNS if c.key in table.columns]
+    where = [
+        (c.key, table.columns[c.key] - 1)
+        for c in schema.LEDGER_COMPUTED_COLUMNS
+        if c.key in table.columns
+    ]
     seen: dict[int, dict[str, object]] = {}
     for row, cells in table.rows:
         width = len(cells)
@@ -300,12 +305,7 @@ def _setting_value(raw: object, kind: str) -> object:
 
 def _read_calendar(table: Table | None, problems: list[Problem], today: date) -> dict[date, bool]:
     overrides: dict[date, bool] = {}
-    for row, v in rows_of(table, problems):
-        try:
-            day = parse_date(v.get("date", ""), today=today)
-        except ValueError as e:
-            problems.append(_date_problem(table, "date", row, "日期", v.get("date", ""), e))
-            continue
+    for row, v, day in _dated_rows(table, problems, today):
         kind = header_key(v.get("kind", ""))
         if kind not in CALENDAR_KINDS:
             problems.append(
@@ -323,12 +323,7 @@ def _read_calendar(table: Table | None, problems: list[Problem], today: date) ->
 
 def _read_feedback(table: Table | None, problems: list[Problem], today: date) -> list[Feedback]:
     feedback = []
-    for row, v in rows_of(table, problems):
-        try:
-            day = parse_date(v.get("date", ""), today=today)
-        except ValueError as e:
-            problems.append(_date_problem(table, "date", row, "日期", v.get("date", ""), e))
-            continue
+    for row, v, day in _dated_rows(table, problems, today):
         if not clean(v.get("item_id", "")):
             problems.append(
                 Problem(
@@ -369,12 +364,7 @@ def _read_feedback(table: Table | None, problems: list[Problem], today: date) ->
 
 def _read_letters(table: Table | None, problems: list[Problem], today: date) -> list[Letter]:
     letters = []
-    for row, v in rows_of(table, problems):
-        try:
-            day = parse_date(v.get("date", ""), today=today)
-        except ValueError as e:
-            problems.append(_date_problem(table, "date", row, "日期", v.get("date", ""), e))
-            continue
+    for _row, v, day in _dated_rows(table, problems, today):
         letters.append(
             Letter(
                 doc_no=clean(v.get("doc_no", "")),
@@ -386,6 +376,17 @@ def _read_letters(table: Table | None, problems: list[Problem], today: date) -> 
             )
         )
     return letters
+
+
+def _dated_rows(
+    table: Table | None, problems: list[Problem], today: date
+) -> Iterator[tuple[int, dict[str, object], date]]:
+    """Yield the rows of a log sheet whose 日期 is valid, with it; report the others."""
+    for row, v in rows_of(table, problems):
+        try:
+            yield row, v, parse_date(v.get("date", ""), today=today)
+        except ValueError as e:
+            problems.append(_date_problem(table, "date", row, "日期", v.get("date", ""), e))
 
 
 def _date_problem(
