@@ -78,7 +78,11 @@ def init(directory: Path, force: bool, xlsm: bool):
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
 @click.option("--seed", default=2026, show_default=True, help="随机种子 / random seed")
 @click.option("--items", default=320, show_default=True, help="事项数 / number of items")
-@click.option("--force", is_flag=True, help="覆盖已有演示台账 / overwrite an existing demo")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="覆盖已有演示台账（连同其刷新历史和输出）/ overwrite an existing demo and its outputs",
+)
 @click.option(
     "--xlsm",
     is_flag=True,
@@ -99,10 +103,11 @@ def demo(directory: Path, seed: int, items: int, force: bool, xlsm: bool, today:
 
 
 def _run_main_job(path: Path, today: date) -> None:
-    """Run the refresh on a ledger and print where its outputs are."""
+    """Run the refresh with today's letters on a ledger and print where its outputs are."""
+    from automation.letters.issue import LetterRequest
     from automation.refresh import refresh as do_refresh
 
-    report = do_refresh(path, today=today)
+    report = do_refresh(path, today=today, letters=LetterRequest())
     click.echo(report.summary())
 
 

@@ -312,3 +312,21 @@ def test_cli_demo_builds_and_runs_the_main_job(tmp_path):
     assert len(lights) >= 300 and set(lights) <= set(schema.LIGHTS)  # the refresh really ran
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.returncode != 0 and "--force" in again.stderr
+
+
+def test_demo_force_starts_the_demo_over_with_its_own_history_and_outputs(tmp_path):
+    from datetime import date
+
+    from automation.letters.issue import LetterRequest
+    from automation.refresh import refresh
+    from automation.workbooks.demo import build_demo
+
+    today = date(2026, 11, 20)
+    path = build_demo(tmp_path, seed=5, items=120, today=today, force=False)
+    first = refresh(path, today=today, letters=LetterRequest(), progress=False)
+    assert first.letters and (tmp_path / ".duban").is_dir() and (tmp_path / "输出").is_dir()
+    build_demo(tmp_path, seed=5, items=120, today=today, force=True)
+    assert not (tmp_path / ".duban").exists() and not (tmp_path / "输出").exists()
+    again = refresh(path, today=today, letters=LetterRequest(), progress=False)
+    # The same letters with the same numbers: nothing carried over from the replaced demo.
+    assert sorted(x.doc_no for x in again.letters) == sorted(x.doc_no for x in first.letters)

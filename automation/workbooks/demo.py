@@ -8,6 +8,7 @@ one or more for each case of SPEC §3.4; ``DemoData.dirty`` says which cells.
 from __future__ import annotations
 
 import random
+import shutil
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -43,6 +44,7 @@ from automation.workbooks.template import (
 )
 
 # Fewer items cannot hold every category, scenario, cadence and dirty case at once.
+OUTPUT_DIR = "输出"  # where a refresh puts letters and the dashboard, beside the ledger
 MIN_ITEMS = 100
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -62,11 +64,18 @@ class DemoData:
 
 
 def build_demo(directory: Path, *, seed: int, items: int, today: date, force: bool) -> Path:
-    """Write the demo ledger `督查台账.xlsx` into directory and return its path."""
+    """Write the demo ledger `督查台账.xlsx` into directory and return its path.
+
+    Overwriting (``force``) also clears the old demo's history and outputs: document numbers,
+    escalation and the trend belong to the ledger being replaced.
+    """
     directory = Path(directory)
     path = directory / LEDGER_FILENAME
     refuse_to_overwrite(path, force=force)
     data = make_demo_data(seed=seed, items=items, today=today)
+    for old in (directory / ".duban", directory / OUTPUT_DIR):
+        if force and old.is_dir():
+            shutil.rmtree(old)
     directory.mkdir(parents=True, exist_ok=True)
     wb = new_template_workbook()
     fill_workbook(wb, data)
