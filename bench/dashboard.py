@@ -24,7 +24,8 @@ import pandas
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from automation import dashboard, reader  # noqa: E402
+from automation import dashboard  # noqa: E402
+from automation.ledger import reader  # noqa: E402
 from automation.rules import engine
 from automation.workbooks.demo import build_demo  # noqa: E402
 
