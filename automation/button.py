@@ -94,7 +94,7 @@ def refresh_book(
     ledger = reader.read_ledger(source, today=today)
     history = History(ledger_path)
     try:
-        report, batch, written = plan_refresh(
+        report, batch = plan_refresh(
             ledger_path, ledger, history, today=today, now=now, letters=letters
         )
         try:
@@ -103,7 +103,7 @@ def refresh_book(
             if batch is not None:
                 batch.discard()  # letters not registered in the workbook must not lie around
             raise
-        record_refresh(history, report, batch, written, letters, now=now)
+        record_refresh(history, report, batch, letters, now=now)
     finally:
         history.close()
     return report

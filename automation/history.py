@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -64,15 +64,16 @@ CREATE TABLE IF NOT EXISTS letter (
 );
 """
 
-# Version 2: what the latest refresh wrote into each row's computed columns, so the next one
-# can tell a value staff typed there from its own (SPEC §3.3), replaced on every refresh; and
-# each ended scoring period's final ranking, computed once and then kept as published.
+# Version 2: the rest of each item's computed result, so the latest refresh's results (and
+# so what it wrote into the computed columns) can be read back to tell a value staff typed
+# there from our own (SPEC §3.3); and each ended scoring period's final ranking, computed
+# once and then kept as published.
 _SCHEMA_2 = """
-CREATE TABLE IF NOT EXISTS written (
-    row INTEGER PRIMARY KEY,
-    item_id TEXT NOT NULL,
-    cells TEXT NOT NULL
-);
+ALTER TABLE item_state ADD COLUMN days_left INTEGER;
+ALTER TABLE item_state ADD COLUMN next_feedback_on TEXT;
+ALTER TABLE item_state ADD COLUMN expected_progress INTEGER;
+ALTER TABLE item_state ADD COLUMN deviation INTEGER;
+ALTER TABLE item_state ADD COLUMN reminder_count INTEGER;
 CREATE TABLE IF NOT EXISTS period_score (
     period TEXT NOT NULL,
     unit TEXT NOT NULL,
@@ -138,19 +139,9 @@ class History:
     # -- refreshes -----------------------------------------------------------------------------
 
     def record_refresh(
-        self,
-        today: date,
-        at: datetime,
-        items: Sequence[Item],
-        results: Sequence[ItemResult],
-        *,
-        written: Mapping[int, tuple[str, Mapping[str, str]]] | None = None,
+        self, today: date, at: datetime, items: Sequence[Item], results: Sequence[ItemResult]
     ) -> int:
-        """Append every item's computed state in one transaction; return the refresh id.
-
-        ``written`` (row -> (item id, computed column key -> text)) replaces the record of
-        what this refresh wrote, read back by ``last_written``.
-        """
+        """Append every item's computed state in one transaction; return the refresh id."""
         if len(items) != len(results):
             raise ValueError("items and results must be parallel sequences")
         rows = []
@@ -170,6 +161,11 @@ class History:
                     result.level,
                     item.progress,
                     deadline.isoformat() if deadline else None,
+                    result.days_left,
+                    result.next_feedback_on.isoformat() if result.next_feedback_on else None,
+                    result.expected_progress,
+                    result.deviation,
+                    result.reminder_count,
                 )
             )
         with self._transaction():
@@ -179,20 +175,42 @@ class History:
             )
             refresh_id = cur.lastrowid
             self._db.executemany(
-                "INSERT INTO item_state(refresh_id, row, today, item_id, unit, category, leader, status, light,"
-                " days_overdue, level, progress, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO item_state(refresh_id, row, today, item_id, unit, category, leader, status,"
+                " light, days_overdue, level, progress, deadline, days_left, next_feedback_on,"
+                " expected_progress, deviation, reminder_count)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(refresh_id, *r) for r in rows],
             )
-            if written is not None:
-                self._db.execute("DELETE FROM written")
-                self._db.executemany(
-                    "INSERT INTO written(row, item_id, cells) VALUES (?, ?, ?)",
-                    [
-                        (row, item_id, json.dumps(cells, ensure_ascii=False))
-                        for row, (item_id, cells) in written.items()
-                    ],
-                )
         return refresh_id
+
+    def last_results(self) -> tuple[datetime | None, list[ItemResult]]:
+        """Return when the latest refresh ran and the results it wrote (none before the first)."""
+        latest = self._db.execute("SELECT id, at FROM refresh ORDER BY id DESC LIMIT 1").fetchone()
+        if latest is None:
+            return None, []
+        rows = self._db.execute(
+            "SELECT item_id, row, light, status, days_left, days_overdue, next_feedback_on,"
+            " expected_progress, deviation, level, reminder_count"
+            " FROM item_state WHERE refresh_id = ? ORDER BY row",
+            (latest[0],),
+        )
+        results = [
+            ItemResult(
+                item_id,
+                row,
+                light or "",
+                status,
+                days_left,
+                days_overdue,
+                date.fromisoformat(next_on) if next_on else None,
+                expected,
+                deviation,
+                level or "",
+                reminder_count or 0,
+            )  # fmt: skip
+            for item_id, row, light, status, days_left, days_overdue, next_on, expected, deviation, level, reminder_count in rows
+        ]
+        return datetime.fromisoformat(latest[1]), results
 
     def period_scores(self, period: str) -> list[UnitScore]:
         """Return the kept final ranking of an ended period (empty when none is kept)."""
@@ -214,11 +232,6 @@ class History:
                     for s in scores
                 ],
             )
-
-    def last_written(self) -> dict[int, tuple[str, dict[str, str]]]:
-        """Return what the latest refresh wrote: row -> (item id, computed column key -> text)."""
-        rows = self._db.execute("SELECT row, item_id, cells FROM written")
-        return {row: (item_id, json.loads(cells)) for row, item_id, cells in rows}
 
     def previous_levels(self) -> dict[str, str]:
         """Return item id -> 督办等级 at the latest refresh (empty before the first one)."""

@@ -1,22 +1,21 @@
 """The computed columns belong to the refresh: find what staff typed there (SPEC §3.3).
 
 The refresh overwrites those cells anyway; this says so, cell by cell, in 校验问题. What the
-previous refresh wrote comes from the history; without it (the first refresh), a value is
-reported only when it differs from what is about to be written.
+previous refresh wrote is rebuilt from its results in the history; without them (the first
+refresh), a value is reported only when it differs from what is about to be written.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from openpyxl.utils.cell import get_column_letter
 
 from automation import schema
-from automation.models import CellWrite, Ledger, Problem
-
-Written = dict[int, tuple[str, dict[str, str]]]  # row -> (item id, column key -> text)
+from automation.models import ItemResult, Ledger, Problem
+from automation.summaries import COMPUTED_KEYS, computed_values, stamp_of
 
 # More edits than this in one column are reported as one line for the column, not one per cell.
 PER_CELL_LIMIT = 10
@@ -29,11 +28,9 @@ def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return (
-            value.date().isoformat()
-            if value.time() == datetime.min.time()
-            else value.strftime("%Y-%m-%d %H:%M")
-        )
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -41,53 +38,63 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def written_cells(
-    ledger: Ledger, cells: Iterable[CellWrite], columns: Mapping[str, int]
-) -> Written:
-    """Return what ``cells`` put into each item row's computed columns, as text."""
-    key_of = {col: key for key, col in columns.items()}
-    ids = {item.row: item.id for item in ledger.items}
-    written: Written = {}
-    for cell in cells:
-        key = key_of.get(cell.col)
-        if key is None or cell.sheet != ledger.ledger_sheet or cell.row not in ids:
-            continue
-        written.setdefault(cell.row, (ids[cell.row], {}))[1][key] = cell_text(cell.value)
-    return written
+def same(found: object, written: object) -> bool:
+    """Tell whether a value read back from a cell is the value that was written there."""
+    # Equality settles almost every cell (2.0 == 2, "红" == "红"); text only on a mismatch.
+    return found == written or cell_text(found) == cell_text(written)
 
 
 def staff_edits(
-    ledger: Ledger, previous: Written, now_writing: Written, columns: Mapping[str, int]
+    ledger: Ledger,
+    columns: Mapping[str, int],
+    results: Sequence[ItemResult],
+    *,
+    previous: Sequence[ItemResult] = (),
+    previous_at: datetime | None = None,
 ) -> list[Problem]:
-    """Return one problem per computed cell whose value is not what the refresh last wrote."""
-    previous_by_id = _unique_by_id(previous)
+    """Return one problem per computed cell whose value is not what the refresh wrote there.
+
+    ``results`` are this refresh's; ``previous`` and ``previous_at`` the latest recorded one's.
+    """
+    before_by_row = {r.row: r for r in previous}
+    before_by_id = _unique_by_id(previous)
+    now_by_row = {r.row: r for r in results}
+    previous_stamp = stamp_of(previous_at) if previous_at else ""
     edits: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for item in ledger.items:
         seen = ledger.computed_seen.get(item.row)
         if not seen:
             continue
-        before = previous.get(item.row)
-        if before is None or before[0] != item.id:
-            before = previous_by_id.get(item.id)  # staff inserted or sorted rows since
-        expected = before[1] if before else now_writing.get(item.row, ("", {}))[1]
+        before = before_by_row.get(item.row)
+        if before is None or before.item_id != item.id:
+            before = before_by_id.get(item.id)  # staff inserted or sorted rows since
+        if before is not None:
+            expected = dict(
+                zip(COMPUTED_KEYS, computed_values(before, previous_stamp), strict=True)
+            )
+        elif item.row in now_by_row:
+            expected = dict(
+                zip(COMPUTED_KEYS, computed_values(now_by_row[item.row], ""), strict=True)
+            )
+        else:
+            continue
         for key, value in seen.items():
             if before is None and key == "updated_at":
                 continue  # a new timestamp is not an edit
-            text = cell_text(value)
-            if text != expected.get(key, ""):
-                edits[key].append((item.row, text))
+            if not same(value, expected[key]):
+                edits[key].append((item.row, cell_text(value)))
     return [
-        p
+        problem
         for key, found in edits.items()
-        for p in _problems(ledger.ledger_sheet, key, columns[key], found)
+        for problem in _problems(ledger.ledger_sheet, key, columns[key], found)
     ]
 
 
-def _unique_by_id(previous: Written) -> dict[str, tuple[str, dict[str, str]]]:
-    by_id: dict[str, list] = defaultdict(list)
-    for entry in previous.values():
-        by_id[entry[0]].append(entry)
-    return {item_id: entries[0] for item_id, entries in by_id.items() if len(entries) == 1}
+def _unique_by_id(results: Sequence[ItemResult]) -> dict[str, ItemResult]:
+    by_id: dict[str, list[ItemResult]] = defaultdict(list)
+    for r in results:
+        by_id[r.item_id].append(r)
+    return {item_id: found[0] for item_id, found in by_id.items() if len(found) == 1}
 
 
 def _problems(sheet: str, key: str, col: int, found: list[tuple[int, str]]) -> list[Problem]:

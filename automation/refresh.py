@@ -18,7 +18,6 @@ from automation.history import History
 from automation.ledger import reader
 from automation.letters.issue import Batch, LetterRequest, issue_letters, record_issued
 from automation.models import Ledger, Letter, Outcome, Problem, WritePlan
-from automation.overwrites import Written
 from automation.rules import engine
 from automation.xlsx import safety, xlsxpatch
 
@@ -143,7 +142,7 @@ def _refresh_once(
         history = History(path) if not dry_run else None
         try:
             step("计算状态与预警")
-            report, batch, written = plan_refresh(
+            report, batch = plan_refresh(
                 path, ledger, history, today=today, now=now, letters=letters, dry_run=dry_run
             )
             if dry_run:
@@ -161,7 +160,7 @@ def _refresh_once(
                     batch.discard()  # unregistered letters must not lie around
                 raise
             step("记录历史")
-            record_refresh(history, report, batch, written, letters, now=now)
+            record_refresh(history, report, batch, letters, now=now)
         finally:
             if history:
                 history.close()
@@ -179,11 +178,11 @@ def plan_refresh(
     now: datetime,
     letters: LetterRequest | None = None,
     dry_run: bool = False,
-) -> tuple[RefreshReport, Batch | None, Written]:
+) -> tuple[RefreshReport, Batch | None]:
     """Compute everything one refresh writes, for the file writer and the live (Excel) writer alike.
 
-    Returns the report (its ``plan`` is what to write), the letters issued if asked (to be
-    discarded if the write fails) and what goes into the computed columns (for history).
+    Returns the report (its ``plan`` is what to write) and the letters issued if asked (to be
+    discarded if the write fails).
     """
     issued = _all_letters(ledger, history)
     previous = history.previous_levels() if history else {}
@@ -195,32 +194,31 @@ def plan_refresh(
             outcome = engine.compute(
                 ledger, today, letters=[*issued, *batch.letters], previous_levels=previous
             )
+    previous_at, previous = history.last_results() if history else (None, [])
     columns = summaries.computed_columns(ledger)
-    cells = summaries.ledger_cells(ledger, outcome.results, now=now)
-    written = overwrites.written_cells(ledger, cells, columns)
-    last = history.last_written() if history else {}
-    outcome.problems.extend(overwrites.staff_edits(ledger, last, written, columns))
-    plan = summaries.build_plan(ledger, outcome, now=now, cells=cells)
+    outcome.problems.extend(
+        overwrites.staff_edits(
+            ledger, columns, outcome.results, previous=previous, previous_at=previous_at
+        )
+    )
+    plan = summaries.build_plan(ledger, outcome, now=now)
     report = RefreshReport(path, today, dry_run, ledger, outcome, plan)
     if batch is not None:
         batch.add_to(plan)
         report.letters, report.notes = batch.letters, batch.notes
-    return report, batch, written
+    return report, batch
 
 
 def record_refresh(
     history: History,
     report: RefreshReport,
     batch: Batch | None,
-    written: Written,
     letters: LetterRequest | None,
     *,
     now: datetime,
 ) -> None:
-    """Record a written refresh: every item's state, what the computed columns hold, the letters."""
-    history.record_refresh(
-        report.today, now, report.ledger.items, report.outcome.results, written=written
-    )
+    """Record a written refresh: every item's computed state, and the letters it issued."""
+    history.record_refresh(report.today, now, report.ledger.items, report.outcome.results)
     if batch is not None:
         record_issued(history, batch, letters, report)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import repeat
 
 from automation import schema
 from automation.models import (
@@ -29,16 +30,11 @@ PERCENT = "0.0%"
 DATE = "yyyy-mm-dd"
 
 
-def build_plan(
-    ledger: Ledger, outcome: Outcome, *, now: datetime, cells: list[CellWrite] | None = None
-) -> WritePlan:
-    """Build everything one refresh writes: computed columns, assigned 编号, summary sheets.
-
-    ``cells`` are the ledger cell writes when the caller already made them (``ledger_cells``).
-    """
+def build_plan(ledger: Ledger, outcome: Outcome, *, now: datetime) -> WritePlan:
+    """Build everything one refresh writes: computed columns, assigned 编号, summary sheets."""
     pairs = list(zip(ledger.items, outcome.results, strict=True))
     return WritePlan(
-        cells=cells if cells is not None else ledger_cells(ledger, outcome.results, now=now),
+        cells=ledger_cells(ledger, outcome.results, now=now),
         sheets=[
             summary_sheet(pairs),
             ranking_sheet(outcome),
@@ -64,6 +60,30 @@ def computed_columns(ledger: Ledger) -> dict[str, int]:
     return placed
 
 
+COMPUTED_KEYS = tuple(c.key for c in schema.LEDGER_COMPUTED_COLUMNS)
+
+
+def stamp_of(now: datetime) -> str:
+    """Return the 更新时间 text a refresh at ``now`` writes."""
+    return now.strftime("%Y-%m-%d %H:%M")
+
+
+def computed_values(r: ItemResult, stamp: str) -> tuple:
+    """Return what goes into one row's computed columns, in ``COMPUTED_KEYS`` order."""
+    return (
+        r.light,
+        r.status,
+        r.days_left,
+        r.days_overdue,
+        r.next_feedback_on,
+        r.expected_progress,
+        r.deviation,
+        r.level or None,  # no escalation: the cell is cleared, not set to ""
+        r.reminder_count,
+        stamp,
+    )
+
+
 def ledger_cells(
     ledger: Ledger, results: Iterable[ItemResult], *, now: datetime
 ) -> list[CellWrite]:
@@ -75,26 +95,15 @@ def ledger_cells(
         for c in schema.LEDGER_COMPUTED_COLUMNS
         if c.key not in ledger.columns
     ]
-    stamp = now.strftime("%Y-%m-%d %H:%M")
+    stamp = stamp_of(now)
+    cols = [columns[k] for k in COMPUTED_KEYS]
+    assigned = {item.row: item.id for item in ledger.items if item.id_assigned}
     id_col = ledger.columns.get("id")
-    by_row = {item.row: item for item in ledger.items}
     for r in results:
-        values = {
-            "light": r.light,
-            "status": r.status,
-            "days_left": r.days_left,
-            "days_overdue": r.days_overdue,
-            "next_feedback_on": r.next_feedback_on,
-            "expected_progress": r.expected_progress,
-            "deviation": r.deviation,
-            "level": r.level or None,
-            "reminder_count": r.reminder_count,
-            "updated_at": stamp,
-        }
-        cells.extend(CellWrite(sheet, r.row, columns[k], v) for k, v in values.items())
-        item = by_row.get(r.row)
-        if item is not None and item.id_assigned and id_col:
-            cells.append(CellWrite(sheet, r.row, id_col, item.id))
+        # Over half a million cells at 50 000 rows: built with map, not a per-cell loop.
+        cells.extend(map(CellWrite, repeat(sheet), repeat(r.row), cols, computed_values(r, stamp)))
+        if id_col and r.row in assigned:
+            cells.append(CellWrite(sheet, r.row, id_col, assigned[r.row]))
     return cells
 
 

@@ -173,8 +173,6 @@ def test_a_newer_database_is_refused_in_chinese(tmp_path):
 
 
 def test_version_1_database_is_upgraded_in_place_keeping_its_rows(tmp_path):
-    import sqlite3
-
     from automation.history import _SCHEMA
 
     ledger = tmp_path / "台账.xlsx"
@@ -187,14 +185,22 @@ def test_version_1_database_is_upgraded_in_place_keeping_its_rows(tmp_path):
     db.close()
     with History(ledger) as history:
         assert history.trend(date(2026, 10, 9)) == [(date(2026, 10, 8), 0)]
-        assert history.last_written() == {}
-        history.record_refresh(
-            date(2026, 10, 9), datetime(2026, 10, 9, 8, 30), [], [],
-            written={5: ("DB-2026-001", {"light": "红", "days_overdue": "2"})},
-        )  # fmt: skip
-        assert history.last_written() == {5: ("DB-2026-001", {"light": "红", "days_overdue": "2"})}
+        assert history.last_results() == (datetime(2026, 10, 8, 8, 30), [])
     with sqlite3.connect(tmp_path / ".duban" / "history.sqlite") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_last_results_give_back_exactly_what_the_latest_refresh_computed(tmp_path):
+    item = Item(row=5, id="DB-2026-001", unit="县教育局", deadline=date(2026, 9, 30))
+    first = ItemResult(
+        "DB-2026-001", 5, "黄", "临期", 2, None, date(2026, 10, 12), 80, -10, "提醒", 0
+    )
+    second = ItemResult("DB-2026-001", 5, "红", "逾期", 0, 1, None, 100, -30, "", 1)
+    with History(tmp_path / "台账.xlsx") as history:
+        assert history.last_results() == (None, [])
+        history.record_refresh(date(2026, 10, 8), datetime(2026, 10, 8, 8, 30), [item], [first])
+        history.record_refresh(date(2026, 10, 9), datetime(2026, 10, 9, 8, 30), [item], [second])
+        assert history.last_results() == (datetime(2026, 10, 9, 8, 30), [second])
 
 
 def test_an_ended_periods_ranking_is_kept_once_and_not_changed_later(tmp_path):

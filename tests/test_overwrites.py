@@ -3,15 +3,20 @@
 from datetime import date, datetime
 
 from automation import schema
-from automation.models import CellWrite, Item, Ledger
-from automation.overwrites import cell_text, staff_edits, written_cells
+from automation.models import Item, ItemResult, Ledger
+from automation.overwrites import cell_text, same, staff_edits
 
-COLUMNS = {"light": 22, "status": 23, "days_overdue": 25, "updated_at": 31}
+COLUMNS = {c.key: 22 + i for i, c in enumerate(schema.LEDGER_COMPUTED_COLUMNS)}  # V, W, X, ...
+YESTERDAY = datetime(2026, 10, 8, 8, 30)
 
 
 def ledger(seen):
     items = [Item(row=2, id="DB-1"), Item(row=3, id="DB-2"), Item(row=4, id="DB-3")]
     return Ledger(items=items, computed_seen=seen)
+
+
+def result(item_id, row, light="红", status="逾期", days_overdue=2, level="催办"):
+    return ItemResult(item_id, row, light, status, 0, days_overdue, None, 100, None, level, 1)
 
 
 def test_cell_text_makes_read_back_values_comparable_with_written_ones():
@@ -22,24 +27,24 @@ def test_cell_text_makes_read_back_values_comparable_with_written_ones():
     assert cell_text(-3.5) == "-3.5"
 
 
-def test_written_cells_keeps_only_item_rows_in_computed_columns():
-    cells = [
-        CellWrite(schema.LEDGER, 1, 22, "预警"),  # header row: not an item
-        CellWrite(schema.LEDGER, 2, 22, "红"),
-        CellWrite(schema.LEDGER, 2, 25, 2),
-        CellWrite(schema.LEDGER, 2, 1, "DB-1"),  # an assigned 编号, not a computed column
-        CellWrite("其他表", 2, 22, "x"),
-    ]
-    assert written_cells(ledger({}), cells, COLUMNS) == {
-        2: ("DB-1", {"light": "红", "days_overdue": "2"})
-    }
+def test_same_accepts_what_a_cell_gives_back_for_what_was_written():
+    assert same(2.0, 2) and same("红", "红") and same(datetime(2026, 10, 8), date(2026, 10, 8))
+    assert not same("绿", "红") and not same(3.0, 2) and not same("x", None)
 
 
 def test_edit_against_the_previous_refresh_is_reported_with_cell_and_value():
-    previous = {2: ("DB-1", {"light": "红", "status": "逾期", "updated_at": "2026-10-08 08:30"})}
+    previous = [result("DB-1", 2)]
     # Yesterday's values as read back (numbers come back as floats), and one typed-over light.
-    seen = {2: {"light": "绿", "status": "逾期", "updated_at": "2026-10-08 08:30"}}
-    problems = staff_edits(ledger(seen), previous, {}, COLUMNS)
+    seen = {
+        2: {"light": "绿", "status": "逾期", "days_overdue": 2.0, "updated_at": "2026-10-08 08:30"}
+    }
+    problems = staff_edits(
+        ledger(seen),
+        COLUMNS,
+        [result("DB-1", 2, days_overdue=3)],
+        previous=previous,
+        previous_at=YESTERDAY,
+    )
     assert [(p.cell, p.message) for p in problems] == [
         ("V2", "“预警”是系统计算列，手工填写的“绿”已被刷新覆盖")
     ]
@@ -47,29 +52,38 @@ def test_edit_against_the_previous_refresh_is_reported_with_cell_and_value():
 
 
 def test_unchanged_values_from_the_last_refresh_are_not_edits_even_if_today_differs():
-    previous = {2: ("DB-1", {"light": "黄", "days_overdue": ""})}
-    seen = {2: {"light": "黄"}}
-    now_writing = {2: ("DB-1", {"light": "红", "days_overdue": "1"})}
-    assert staff_edits(ledger(seen), previous, now_writing, COLUMNS) == []
+    previous = [result("DB-1", 2, light="黄", status="临期", days_overdue=None, level="提醒")]
+    seen = {2: {"light": "黄", "status": "临期", "level": "提醒", "updated_at": "2026-10-08 08:30"}}
+    today = [result("DB-1", 2)]  # overdue today: what will be written differs, no edit though
+    assert staff_edits(ledger(seen), COLUMNS, today, previous=previous, previous_at=YESTERDAY) == []
+
+
+def test_a_typed_timestamp_is_an_edit_once_there_is_a_previous_refresh():
+    seen = {2: {"updated_at": "2026-01-01"}}
+    problems = staff_edits(
+        ledger(seen), COLUMNS, [], previous=[result("DB-1", 2)], previous_at=YESTERDAY
+    )
+    assert [p.cell for p in problems] == ["AE2"]
 
 
 def test_rows_moved_by_staff_are_matched_by_id():
-    previous = {3: ("DB-1", {"light": "红"}), 2: ("DB-2", {"light": "绿"})}  # before staff sorted
+    previous = [result("DB-1", 3, light="红"), result("DB-2", 2, light="绿")]  # before staff sorted
     seen = {2: {"light": "红"}, 3: {"light": "绿"}}
-    assert staff_edits(ledger(seen), previous, {}, COLUMNS) == []
+    assert staff_edits(ledger(seen), COLUMNS, [], previous=previous, previous_at=YESTERDAY) == []
 
 
 def test_first_refresh_reports_only_values_differing_from_what_is_written_and_ignores_timestamps():
     seen = {2: {"light": "红", "updated_at": "2026-01-01"}, 3: {"status": "已办结"}}
-    now_writing = {2: ("DB-1", {"light": "红"}), 3: ("DB-2", {"status": "逾期"})}
-    problems = staff_edits(ledger(seen), {}, now_writing, COLUMNS)
+    now = [result("DB-1", 2, light="红"), result("DB-2", 3, status="逾期")]
+    problems = staff_edits(ledger(seen), COLUMNS, now)
     assert [p.cell for p in problems] == ["W3"]
 
 
 def test_many_edits_in_one_column_are_one_line():
     items = [Item(row=r, id=f"DB-{r}") for r in range(2, 20)]
     seen = {r: {"status": "完成"} for r in range(2, 20)}
-    problems = staff_edits(Ledger(items=items, computed_seen=seen), {}, {}, COLUMNS)
+    now = [result(f"DB-{r}", r) for r in range(2, 20)]
+    problems = staff_edits(Ledger(items=items, computed_seen=seen), COLUMNS, now)
     assert len(problems) == 1
     assert problems[0].cell == "W2" and "18 处" in problems[0].message
 
