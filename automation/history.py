@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from automation.models import Item, ItemResult, Letter, UnitScore
 DB_NAME = Path(".duban") / "history.sqlite"
 OVERDUE = "逾期"
 SCHEMA_VERSION = 2
+WAL_ATTEMPTS = 100  # x 50 ms
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS refresh (
@@ -94,7 +96,7 @@ class History:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
             self._db.execute("PRAGMA busy_timeout = 10000")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            self._enable_wal()
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except errors.DubanError:
@@ -107,6 +109,18 @@ class History:
                 path=str(self.path),
             ) from e
 
+    def _enable_wal(self) -> None:
+        # Switching a new database to WAL needs an exclusive lock, and SQLite reports "locked"
+        # there without waiting on busy_timeout: retry briefly when processes start together.
+        for attempt in range(WAL_ATTEMPTS):
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or attempt == WAL_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05)
+
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -118,6 +132,8 @@ class History:
         if version >= SCHEMA_VERSION:
             return
         self._db.execute("BEGIN IMMEDIATE")
+        # Read again under the write lock: another process may have upgraded it meanwhile.
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
         for script in (_SCHEMA, _SCHEMA_2)[version:]:
             for statement in filter(str.strip, script.split(";")):
                 self._db.execute(statement)

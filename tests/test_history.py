@@ -214,3 +214,24 @@ def test_an_ended_periods_ranking_is_kept_once_and_not_changed_later(tmp_path):
         history.keep_period_scores([UnitScore("县教育局", "2026年第3季度", 70.0, 9, {})])
         kept = history.period_scores("2026年第3季度")
     assert kept == [UnitScore("县教育局", "2026年第3季度", 98.5, 1, {"催办函": -1.0})]
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
+    # Each process opens (and so creates and upgrades) the same new database at the same time.
+    script = (
+        "import sys, time; from pathlib import Path; from automation.history import History\n"
+        "time.sleep(float(sys.argv[2]) - time.time())\n"
+        "History(Path(sys.argv[1])).close()\n"
+    )
+    import time as _time
+
+    start = str(_time.time() + 1.0)
+    ledger = str(tmp_path / "台账.xlsx")
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, ledger, start], stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    errors = [p.communicate()[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    with sqlite3.connect(tmp_path / ".duban" / "history.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
