@@ -35,8 +35,9 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from typing import TypeVar
 
 from automation.models import Cadence
 from automation.rules.workdays import WorkCalendar
@@ -77,6 +78,8 @@ _DATE_LIST = re.compile(rf"(?:每年)?((?:{_NUMBER}月{_NUMBER}日、?)+)")
 
 QUARTER_ENDS = ((3, 31), (6, 30), (9, 30), (12, 31))
 _ONE_DAY = timedelta(days=1)
+T = TypeVar("T")
+_NOT_YET = object()  # a memo entry not computed yet (None is a valid answer)
 
 
 def _fail(text: str) -> ValueError:
@@ -262,23 +265,45 @@ def feedback_nodes(
     return nodes
 
 
+def _memoised(cal: WorkCalendar, key: tuple, compute: Callable[[], T]) -> T:
+    """Return compute(), worked out once per calendar for this key.
+
+    Items share a few cadences and a few hundred dates, so a refresh asks the same node
+    questions tens of thousands of times. The answers depend only on the arguments named
+    in the key and on the calendar, hence the cache lives on the calendar instance.
+    """
+    found = cal.memo.get(key, _NOT_YET)  # one look-up: hashing the key is not free
+    if found is _NOT_YET:
+        found = cal.memo[key] = compute()
+    return found
+
+
 def covered_node(
     cadence: Cadence, feedback_on: date, cal: WorkCalendar, assigned_on: date | None
 ) -> date | None:
     """Return the node a feedback dated feedback_on covers: the first node on or after it."""
-    return next(_series_from(cadence, feedback_on, assigned_on, cal), None)
+    return _memoised(
+        cal,
+        ("covered_node", cadence, feedback_on, assigned_on),
+        lambda: next(_series_from(cadence, feedback_on, assigned_on, cal), None),
+    )
 
 
 def nodes_due(
     cadence: Cadence, assigned_on: date, start: date, before: date, cal: WorkCalendar
 ) -> list[date]:
     """List the item's moved nodes due in [start, before), the series starting at 交办日期."""
-    nodes = []
-    for moved in _series_from(cadence, start, assigned_on, cal):
-        if moved >= before:
-            break
-        nodes.append(moved)
-    return nodes
+
+    def compute() -> tuple[date, ...]:
+        nodes = []
+        for moved in _series_from(cadence, start, assigned_on, cal):
+            if moved >= before:
+                break
+            nodes.append(moved)
+        return tuple(nodes)
+
+    # kept as a tuple so no caller can change the cached answer; each caller gets a list
+    return list(_memoised(cal, ("nodes_due", cadence, assigned_on, start, before), compute))
 
 
 def next_feedback_on(
@@ -296,6 +321,16 @@ def next_feedback_on(
     """
     if cadence is None or cadence.kind == "none":
         return None
+    return _memoised(
+        cal,
+        ("next_feedback_on", cadence, assigned_on, latest_feedback),
+        lambda: _next_feedback_on(cadence, assigned_on, latest_feedback, cal),
+    )
+
+
+def _next_feedback_on(
+    cadence: Cadence, assigned_on: date | None, latest_feedback: date | None, cal: WorkCalendar
+) -> date | None:
     if cadence.kind == "biweekly" and assigned_on is None:
         return None  # 每两周 counts from 交办日期; without it there is no series
     if latest_feedback is not None and (assigned_on is None or latest_feedback >= assigned_on):

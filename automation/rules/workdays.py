@@ -61,6 +61,10 @@ class WorkCalendar:
         self._override_years = {d.year for d in self._overrides}
         self._years: dict[int, _Year] = {}
         self.fallback_years: set[int] = set()
+        # Answers derived from this calendar only (cadence.py memoises feedback nodes here):
+        # a refresh asks the same few hundred questions for tens of thousands of items, and
+        # keeping them per instance keeps them tied to these overrides.
+        self.memo: dict[tuple, object] = {}
 
     # --- building ---------------------------------------------------------------------
 
