@@ -6,7 +6,7 @@ what could not is left blank (None), never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
 from functools import lru_cache
 
@@ -67,7 +67,14 @@ def read_items(
     """Build one Item per non-empty ledger row of ``table``, appending problems."""
     cols = table.columns
     matcher = UnitMatcher(units)
+
+    # A ledger names the same few units on thousands of rows: match each typed pair once.
+    @lru_cache(maxsize=4096)
+    def match_units(text: str, co_text: str) -> UnitMatch:
+        return _match_units(text, co_text, matcher)
+
     items = []
+    no_formulas: frozenset[str] = frozenset()
     for row, values in rows_of(table, problems):
 
         def report(key: str, message: str, fix: str, row: int = row) -> None:
@@ -77,9 +84,9 @@ def read_items(
         formulas = (
             {k for k, c in cols.items() if (row, c) in table.bad_formulas}
             if table.bad_formulas
-            else set()
+            else no_formulas
         )
-        items.append(_item(row, values, cols, matcher, report, today, formulas))
+        items.append(_item(row, values, cols, match_units, report, today, formulas))
     id_col = get_column_letter(cols["id"]) if "id" in cols else ""
     problems.extend(duplicate_ids(items, sheet=table.sheet, column=id_col))
     problems.extend(
@@ -101,29 +108,37 @@ def _item(
     row: int,
     v: dict[str, object],
     cols: dict[str, int],
-    matcher: UnitMatcher,
+    match_units: Callable[[str, str], UnitMatch],
     report: Callable,
     today: date,
-    formulas: set[str],
+    formulas: Collection[str],
 ) -> Item:
     """Build one Item; ``formulas`` are keys whose cell was a formula without a value (already reported)."""
-    blank = {
-        k
-        for k in ("deadline", "content", "unit")
-        if k in cols and k not in formulas and _blank(v[k])
+    dates = {
+        key: _date(key, v[key], today, report)
+        for key in DATE_FIELDS
+        if key in cols and not _blank(v[key])
     }
-    item = Item(row=row, id=clean(v.get("id", "")))
-    for key in TEXT_FIELDS:
-        if key in cols:
-            setattr(item, key, clean(v[key]))
-    for key in DATE_FIELDS:
-        if key in cols and not _blank(v[key]):
-            setattr(item, key, _date(key, v[key], today, report))
+    item = Item(
+        row=row,
+        id=clean(v.get("id", "")),
+        **{key: clean(v[key]) for key in TEXT_FIELDS if key in cols},
+        **dates,
+    )
     _deadline(item, v.get("deadline", ""), today, report)
-    _category(item, v.get("category", ""), report)
-    _status(item, v.get("typed_status", ""), report)
-    _units(item, v.get("unit", ""), v.get("co_units", ""), matcher, report)
-    if "unit" in blank:
+    item.category, problem = _category(clean(v.get("category", "")))
+    if problem:
+        report("category", *problem)
+    item.typed_status, problem = _status(clean(v.get("typed_status", "")))
+    if problem:
+        report("typed_status", *problem)
+    item.unit_text = clean(v.get("unit", ""))
+    item.unit, item.co_units, unit_problems = match_units(
+        item.unit_text, clean(v.get("co_units", ""))
+    )
+    for key, message, fix in unit_problems:
+        report(key, message, fix)
+    if _blank_cell(v, "unit", cols, formulas):
         report("unit", "责任单位为空", "请填写牵头负责的单位名称")
     if not _blank(v.get("cadence", "")):
         item.cadence_text = clean(v["cadence"])
@@ -140,18 +155,27 @@ def _item(
                 f"完成进度“{clean(v['progress'])}”无效：{e}",
                 "请填写 0–100 之间的百分比，如 80% 或 80",
             )
-    if "deadline" in blank and item.typed_status in ACTIVE_STATUSES:
+    if item.typed_status in ACTIVE_STATUSES and _blank_cell(v, "deadline", cols, formulas):
         report(
             "deadline", "办结时限为空", "请填写办结日期（如 2026-03-05），没有时限的事项请填“长期”"
         )
-    if "content" in blank:
+    if _blank_cell(v, "content", cols, formulas):
         report("content", "事项内容为空", "请填写督办事项的具体内容")
     _cross_checks(item, cols, report, today)
     return item
 
 
+def _blank_cell(
+    v: dict[str, object], key: str, cols: dict[str, int], formulas: Collection[str]
+) -> bool:
+    """Tell whether ``key``'s column is there and its cell was left blank (not a failed formula)."""
+    return key in cols and key not in formulas and _blank(v[key])
+
+
 def _blank(value: object) -> bool:
-    return value is None or value == "" or (isinstance(value, str) and not value.strip())
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None
 
 
 def _date(key: str, raw: object, today: date, report: Callable) -> date | None:
@@ -178,69 +202,81 @@ def _deadline(item: Item, raw: object, today: date, report: Callable) -> None:
         )
 
 
-def _category(item: Item, raw: object, report: Callable) -> None:
-    text = squeeze(clean(raw))
+# 事项类别 and 办理状态 take a handful of values over the whole ledger, so each typed text is
+# checked (and a "did you mean" worked out) once: cached by the cleaned cell text.
+
+
+@lru_cache(maxsize=1024)
+def _category(shown: str) -> tuple[str, tuple[str, str] | None]:
+    """Return (事项类别 or "", the (message, fix) of a problem or None) for a cleaned cell."""
+    text = squeeze(shown)
     if not text:
-        return
+        return "", None
     text = CATEGORY_ALIASES.get(text, text)
     if text in schema.CATEGORIES:
-        item.category = text
-        return
+        return text, None
     near = suggest_from(text, schema.CATEGORIES)
-    report(
-        "category",
-        f"事项类别“{clean(raw)}”不在规定类别中",
+    return "", (
+        f"事项类别“{shown}”不在规定类别中",
         did_you_mean(near) or f"请从下拉列表中选择：{'、'.join(schema.CATEGORIES)}",
     )
 
 
-def _status(item: Item, raw: object, report: Callable) -> None:
-    text = squeeze(clean(raw))
+@lru_cache(maxsize=1024)
+def _status(shown: str) -> tuple[str, tuple[str, str] | None]:
+    """Return (办理状态, the (message, fix) of a problem or None) for a cleaned cell; 办理中 by default."""
+    text = squeeze(shown)
     if not text:
-        return
+        return schema.STATUS_IN_PROGRESS, None
     if text in schema.TYPED_STATUSES:
-        item.typed_status = text
-        return
+        return text, None
     near = (
         [STATUS_ALIASES[text]]
         if text in STATUS_ALIASES
         else suggest_from(text, schema.TYPED_STATUSES)
     )
-    report(
-        "typed_status",
-        f"办理状态“{clean(raw)}”无法识别，本次按“办理中”计算",
+    return schema.STATUS_IN_PROGRESS, (
+        f"办理状态“{shown}”无法识别，本次按“办理中”计算",
         f"{did_you_mean(near)}可选：{'、'.join(schema.TYPED_STATUSES)}",
     )
 
 
-def _units(item: Item, raw: object, raw_co: object, matcher: UnitMatcher, report: Callable) -> None:
-    """Match 责任单位 (the first name is the lead, any others join 配合单位) and 配合单位."""
-    names = split_list(clean(raw))
-    item.unit_text = clean(raw)
+# (lead unit or None, 配合单位, problems as (key, message, fix))
+UnitMatch = tuple[str | None, tuple[str, ...], tuple[tuple[str, str, str], ...]]
+
+
+def _match_units(text: str, co_text: str, matcher: UnitMatcher) -> UnitMatch:
+    """Match cleaned 责任单位 (the first name is the lead, any others join 配合单位) and 配合单位."""
+    problems: list[tuple[str, str, str]] = []
+    lead: str | None = None
     matched_co: list[str] = []
-    for i, name in enumerate(names):
-        unit = _match_unit(name, "unit", matcher, report)
+    for i, name in enumerate(split_list(text)):
+        unit = _match_unit(name, "unit", matcher, problems)
         if i == 0:
-            item.unit = unit
+            lead = unit
         elif unit:
             matched_co.append(unit)
-    for name in split_list(clean(raw_co)):
-        unit = _match_unit(name, "co_units", matcher, report)
-        if unit and unit not in matched_co and unit != item.unit:
+    for name in split_list(co_text):
+        unit = _match_unit(name, "co_units", matcher, problems)
+        if unit and unit not in matched_co and unit != lead:
             matched_co.append(unit)
-    item.co_units = tuple(matched_co)
+    return lead, tuple(matched_co), tuple(problems)
 
 
-def _match_unit(name: str, key: str, matcher: UnitMatcher, report: Callable) -> str | None:
+def _match_unit(
+    name: str, key: str, matcher: UnitMatcher, problems: list[tuple[str, str, str]]
+) -> str | None:
     if not matcher:
         return name  # no 责任单位 sheet: nothing to check the name against
     unit = matcher.match(name)
     if unit is None:
         near = matcher.suggest(name)
-        report(
-            key,
-            f"{HEADERS[key]}“{name}”不在“{schema.UNITS}”表中",
-            did_you_mean(near) + "请改为单位全称，或在“责任单位”表的“别名”列登记这个写法",
+        problems.append(
+            (
+                key,
+                f"{HEADERS[key]}“{name}”不在“{schema.UNITS}”表中",
+                did_you_mean(near) + "请改为单位全称，或在“责任单位”表的“别名”列登记这个写法",
+            )
         )
     return unit
 

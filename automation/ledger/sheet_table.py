@@ -11,6 +11,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -61,11 +62,11 @@ class FormulaScan:
         try:
             with zipfile.ZipFile(self.path) as z:
                 target = self._sheet_targets(z).get(sheet)
-                data = z.read(target) if target else b""
+                if not target or not _has_formula_tag(z, target):
+                    return set()
+                data = z.read(target)
         except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
             return set()  # .xls/.ods or an odd package: calamine's values are all we have
-        if b"<f" not in data and b":f" not in data:
-            return set()
         found = set()
         for m in self._CELL.finditer(data):
             attrs, inner = m.group(3), m.group(4)
@@ -91,6 +92,24 @@ class FormulaScan:
                         target.lstrip("/") if target.startswith("/") else f"xl/{target}"
                     )
         return self._targets
+
+
+def _has_formula_tag(z: zipfile.ZipFile, member: str) -> bool:
+    """Tell whether a sheet's XML holds ``<f`` or ``:f`` (a formula element, maybe prefixed).
+
+    Streamed in 1 MB chunks, so a 50 MB sheet is never held whole: a one-byte search for
+    ``f`` runs at memory speed and most chunks of a sheet without formulas have no ``f`` at
+    all, so the slower two-byte searches run on few chunks.
+    """
+    with z.open(member) as f:
+        previous = b""
+        while chunk := f.read(1 << 20):
+            if b"f" in chunk:
+                window = previous[-1:] + chunk  # a tag may straddle two chunks
+                if b"<f" in window or b":f" in window:
+                    return True
+            previous = chunk
+    return False
 
 
 def _column_index(letters: str) -> int:
@@ -122,10 +141,13 @@ def load_table(workbook, name: str, columns, formulas: FormulaScan, *, min_match
     inputs = [i - 1 for k, i in table.columns.items() if k not in computed]
     for r in range(table.header_row, len(grid)):
         cells = grid[r]
-        if any(v != "" and v is not None for v in cells):
+        # A filled input cell makes the row used as well, so the whole row is scanned only
+        # when no input cell holds anything.
+        if any(i < len(cells) and cells[i] not in ("", None) for i in inputs):
             table.last_row = r + 1
-            if any(i < len(cells) and cells[i] not in ("", None) for i in inputs):
-                table.rows.append((r + 1, cells))
+            table.rows.append((r + 1, cells))
+        elif any(v != "" and v is not None for v in cells):
+            table.last_row = r + 1
     if table.rows:
         table.bad_formulas = formulas.cells(name)
     return table
@@ -176,8 +198,16 @@ def rows_of(
     """Yield (row, values by key) of a table, with formula cells lacking a cached value reported and blanked."""
     if table is None:
         return
+    # One C-level itemgetter for the whole table instead of a dict comprehension per row
+    # (50 000 rows); rows shorter than the last mapped column take the padding path.
+    keys = list(table.columns)
+    width = max(table.columns.values(), default=0)
+    pick = itemgetter(*(i - 1 for i in table.columns.values())) if len(keys) > 1 else None
     for row, cells in table.rows:
-        values = table.values(cells)
+        if pick is not None and len(cells) >= width:
+            values = dict(zip(keys, pick(cells), strict=False))
+        else:
+            values = table.values(cells)
         if table.bad_formulas:
             for key, col in table.columns.items():
                 if (row, col) in table.bad_formulas:
