@@ -203,19 +203,7 @@ def overdue_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
     """Build 逾期清单: overdue items, most overdue first, with the unit's contact."""
     contacts = _contacts(ledger)
     rows: list[list[object]] = [
-        [
-            "编号",
-            "事项内容",
-            "责任单位",
-            "牵头领导",
-            "办结时限",
-            "逾期工作日",
-            "督办等级",
-            "已催办次数",
-            "联系人",
-            "联系电话",
-            "督办人",
-        ]  # fmt: skip
+        "编号 事项内容 责任单位 牵头领导 办结时限 逾期工作日 督办等级 已催办次数 联系人 联系电话 督办人".split()
     ]
     overdue = [(i, r) for i, r in pairs if r.status == "逾期"]
     overdue.sort(key=lambda p: (-(p[1].days_overdue or 0), p[0].id))
@@ -233,18 +221,7 @@ def due_soon_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
     """Build 临期清单: items due within the warning window, soonest first."""
     contacts = _contacts(ledger)
     rows: list[list[object]] = [
-        [
-            "编号",
-            "事项内容",
-            "责任单位",
-            "牵头领导",
-            "办结时限",
-            "剩余工作日",
-            "完成进度",
-            "联系人",
-            "联系电话",
-            "督办人",
-        ]
+        "编号 事项内容 责任单位 牵头领导 办结时限 剩余工作日 完成进度 联系人 联系电话 督办人".split()
     ]
     soon = [(i, r) for i, r in pairs if r.status == "临期"]
     soon.sort(key=lambda p: (p[1].days_left if p[1].days_left is not None else 99, p[0].id))
