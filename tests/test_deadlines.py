@@ -299,6 +299,8 @@ STAGES = [
     ("3月至6月", D("2026-01-05"), None, "2026-06-30", []),  # a range: 3月 is its start
     ("2026.3-2026.6", None, None, "2026-06-30", []),
     ("9月底前完成，9月30日前验收", D("2026-01-05"), None, "2026-09-30", []),
+    ("一季度末完成投资50%，年底前完成", D("2026-01-05"), None, "2026-12-31", ["2026-03-31"]),
+    ("新建3个站点，10月中旬前完工", D("2026-01-05"), None, "2026-10-20", []),
 ]
 
 
@@ -309,6 +311,14 @@ def test_stages(text, assigned, hint, expected, stages):
     reading = read(text, assigned=assigned, hint=hint)
     assert reading.deadline == D(expected)
     assert reading.stages == tuple(D(s) for s in stages)
+
+
+def test_the_same_cell_read_twice_with_another_calendar_follows_that_calendar():
+    # settled answers are kept per calendar, so 节假日调整 of another ledger never leaks in
+    assert read("国庆节前", hint=2026, cal=WorkCalendar()).deadline == D("2026-09-30")
+    moved = WorkCalendar({D("2026-09-30"): False})
+    assert read("国庆节前", hint=2026, cal=moved).deadline == D("2026-09-29")
+    assert read("国庆节前", hint=2026, cal=moved).deadline == D("2026-09-29")
 
 
 def test_stages_are_labelled_in_the_rule():
@@ -397,7 +407,11 @@ REFUSED = [
     ("长期坚持不懈", "长期"),
     ("每月10日前报送进展", "反馈周期"),
     ("12月底前完成，9月底前启动", "先后"),
-    ("两周内", "无法识别"),
+    ("两周内", "一段时间"),
+    ("三年内", "一段时间"),
+    ("半年内完成", "一段时间"),
+    ("3个月内", "一段时间"),
+    ("9.30前", "9月30日前"),
     ("按要求办理", "无法识别"),
     ("1985年底", "不在合理范围"),
     ("", "为空"),

@@ -75,7 +75,7 @@ _FORMS: tuple[tuple[str, str], ...] = (
     ),
     ("year", r"(?<!\d)(?P<{0}y>\d{{4}})年(?:年底|年末|底|末|内|终|度|全年)?"),
     ("year", r"(?P<{0}r>今年|本年|当年|明年|次年|翌年|来年)(?:底|末|内|终|度)?"),
-    ("year", r"年底|年末|年内|年终|年度内|全年"),
+    ("year", r"(?<![\d一二两三四五六七八九十半多几个])(?:年底|年末|年内|年终|年度内)|全年"),
 )
 _NAMES = tuple(f"f{i}" for i in range(len(_FORMS)))
 _SCANNER = re.compile(
@@ -86,9 +86,15 @@ _KIND = dict(zip(_NAMES, (kind for kind, _ in _FORMS), strict=True))
 _RANGE = re.compile(r"(?:起|开始)?(?:至|到|-|~|〜|—+|–)")
 _STARTS_ONLY = re.compile(r"(?:后|之后|以后|起|开始)")
 # Left-over text may describe the work ("完成主体"), but must not hold a time we did not read.
+_ONGOING_WORDS = r"长期|持续|常态|长效|常年|序时|按进度"
 _VAGUE: tuple[tuple[str, str], ...] = (
     (
-        r"长期|持续|常态|长效|常年|序时|按进度",
+        r"(?:\d+|[一二两三四五六七八九十半几多]+)个?(?:年|月|周|星期|季度)(?:内|以内|之内)?",
+        "“{}”是一段时间，没有写明从哪天算起；请写具体日期或“X月底前”",
+    ),
+    (r"\d{1,2}\.\d{1,2}", "“{}”请写成“X月X日”，如“9月30日前”"),
+    (
+        _ONGOING_WORDS,
         "既写了期限又写了“{}”，无法确定有没有办结时限：有期限的请只写期限（其余写入备注），"
         "没有的请只写“长期”",
     ),
@@ -105,6 +111,10 @@ _VAGUE: tuple[tuple[str, str], ...] = (
         r"\d+|月|日内|天内|工作日|Q\d|年[底末内中度终]|今年|明年|去年|本年|次年",
         "“{}”无法识别为日期",
     ),
+)
+# Quantities in the work's description ("完成投资50%", "新建3个站点") are not times.
+_QUANTITY = re.compile(
+    r"\d+(?:\.\d+)?(?:%|‰|万|亿|元|项|家|户|人|公里|千米|米|亩|套|台|件|座|条|次|个(?![月工自]))"
 )
 _VAGUE_SCAN = re.compile("|".join(f"({p})" for p, _ in _VAGUE))
 
@@ -177,12 +187,14 @@ def parse(text: str) -> tuple[Part, ...]:
         elif _STARTS_ONLY.match(after):
             raise ValueError(f"“{part.text}{after[:2]}”只写了开始时间，没有办结时限")
     for gap in gaps:
-        if m := _VAGUE_SCAN.search(gap):
-            if not parts and m.lastindex == 1:
-                raise ValueError(f"“{text}”：长期事项请只写“长期”“持续推进”或“常态化”")
+        if m := _VAGUE_SCAN.search(_QUANTITY.sub("", gap)):
+            pattern, reason = _VAGUE[m.lastindex - 1]
+            if pattern == _ONGOING_WORDS:
+                if not parts:
+                    raise ValueError(f"“{text}”：长期事项请只写“长期”“持续推进”或“常态化”")
+                raise ValueError(reason.format(m[0]))
             shown = gap.strip(EDGE_PUNCT)
-            shown = m[0] if m.lastindex == 1 or len(shown) > 12 else shown
-            raise ValueError(_VAGUE[m.lastindex - 1][1].format(shown))
+            raise ValueError(reason.format(shown if len(shown) <= 12 else m[0]))
     if not parts:
         raise ValueError("无法识别的时限写法")
     return tuple(parts)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from automation.ledger.normalize import YEAR_MAX, YEAR_MIN, parse_date
@@ -46,7 +47,7 @@ ACCEPTED_FORMS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeadlineReading:
     """How one 办结时限 cell was understood."""
 
@@ -75,23 +76,54 @@ def read_deadline(
     show ``ACCEPTED_FORMS`` as the fix.
     """
     if isinstance(value, str):
-        text = normalise(value)
-        if not text:
-            raise ValueError("为空")
-        if is_ongoing(text):
-            return DeadlineReading(None, ongoing=True, from_words=True, rule="长期事项，无办结时限")
-        if not _MONTH_DAY_ONLY.fullmatch(text):  # a year-less date takes the year rule below
-            try:
-                return DeadlineReading(parse_date(value, today=today), rule="日期")
-            except ValueError:
-                pass
-        parts = parse(text)
+        understood = _understand(value)
+        if understood is _PLAIN:
+            return DeadlineReading(parse_date(value, today=today), rule="日期")
+        if isinstance(understood, DeadlineReading):
+            return understood
+        if isinstance(understood, ValueError):
+            raise ValueError(str(understood))
+        parts = understood
     elif isinstance(value, int | float) and not isinstance(value, bool) and _year_like(value):
         parts = parse(_number_as_year_month(value))
     else:
         return DeadlineReading(parse_date(value, today=today), rule="日期")
-    context = _Context(assigned_on, year_hint, today, calendar, immediate_days)
-    return _settle(parts, context)
+    # Settled answers depend on the calendar, so they are kept with it (as cadence.py does).
+    year_of_today = today.year if assigned_on is None and year_hint is None else None
+    key = ("deadline", parts, assigned_on, year_hint, year_of_today, immediate_days)
+    reading = calendar.memo.get(key)
+    if reading is None:
+        context = _Context(assigned_on, year_hint, today, calendar, immediate_days)
+        reading = calendar.memo[key] = _settle(parts, context)
+    return reading
+
+
+_PLAIN = "plain"
+_ONGOING = DeadlineReading(None, ongoing=True, from_words=True, rule="长期事项，无办结时限")
+
+
+@lru_cache(maxsize=8192)
+def _understand(value: str) -> str | DeadlineReading | ValueError | tuple[Part, ...]:
+    """Sort a text cell once: a plain date, ongoing, its parts, or the reason it is refused.
+
+    Cached by the raw text (a ledger repeats its phrasings); nothing here depends on the year
+    context: parse_date reads ``today`` only for a year-less 3月5日, which the grammar takes.
+    """
+    text = normalise(value)
+    if not text:
+        return ValueError("为空")
+    if is_ongoing(text):
+        return _ONGOING
+    if not _MONTH_DAY_ONLY.fullmatch(text):
+        try:
+            parse_date(value, today=date(YEAR_MIN, 1, 1))
+            return _PLAIN
+        except ValueError:
+            pass
+    try:
+        return parse(text)
+    except ValueError as e:
+        return e
 
 
 def year_in(text: str) -> int | None:
