@@ -182,6 +182,9 @@ def test_holiday_variants(text, expected):
 
 
 def test_a_year_beyond_chinesecalendar_falls_back_and_is_reported():
+    """chinesecalendar 1.11 (the newest release) ends with 2026; the rows above marked "fallback"
+    assume Monday–Friday for 2027 and 2028. A release with 2027 fails here first: then replace
+    those rows with the facts of the 2027 notice."""
     covered, beyond = WorkCalendar(), WorkCalendar()
     assert read("2026年国庆节前", cal=covered).deadline == D("2026-09-30")
     assert covered.fallback_years == set()
