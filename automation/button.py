@@ -23,8 +23,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from automation.errors import DubanError
+from automation.evaluate import evaluate
 from automation.history import History
-from automation.ledger import reader
 from automation.letters.issue import LetterRequest
 from automation.models import CellWrite, GeneratedSheet, WritePlan
 from automation.refresh import RefreshReport, plan_refresh, record_refresh
@@ -91,12 +91,10 @@ def refresh_book(
     with ``letters`` the letters due are issued into the ledger's folder (as
     ``duban refresh --letters`` does) and registered in 发文登记 through Excel too.
     """
-    ledger = reader.read_ledger(source, today=today)
     history = History(ledger_path)
     try:
-        report, batch = plan_refresh(
-            ledger_path, ledger, history, today=today, now=now, letters=letters
-        )
+        evaluation = evaluate(ledger_path, today, history, read_from=source)
+        report, batch = plan_refresh(evaluation, history, now=now, letters=letters)
         try:
             write_plan(book, report.plan)
         except BaseException:

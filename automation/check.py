@@ -2,44 +2,62 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from automation.ledger.reader import read_ledger
+from automation.evaluate import Evaluation, evaluate_readonly
 from automation.models import Ledger, Outcome, Problem
+from automation.schema import Status, status_label
 
 
 @dataclass
 class CheckResult:
     """What `duban check` found: the reader's and the rules' problems, and items by 计算状态."""
 
-    ledger: Ledger
-    outcome: Outcome
-    problems: list[Problem] = field(default_factory=list)
-    status_counts: dict[str, int] = field(default_factory=dict)
+    evaluation: Evaluation
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.evaluation.ledger
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.evaluation.outcome
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.evaluation.problems
+
+    @property
+    def status_counts(self) -> dict[Status, int]:
+        return self.evaluation.outcome.status_counts()
+
+    def as_dict(self) -> dict:
+        """Return what `duban check --json` prints."""
+        e = self.evaluation
+        return {
+            "ok": not self.problems,
+            "ledger": str(e.path),
+            "today": e.today.isoformat(),
+            "items": len(e.ledger.items),
+            "status_counts": e.outcome.status_json(),
+            "problems": [p.as_dict() for p in self.problems],
+            "notes": e.notes,
+        }
 
 
 def check_ledger(path: Path, *, today: date) -> CheckResult:
-    """Read the ledger at ``path`` and compute it as of ``today``; write nothing."""
-    from automation.rules.engine import compute
-
-    ledger = read_ledger(Path(path), today=today)
-    outcome = compute(ledger, today)
-    return CheckResult(
-        ledger=ledger,
-        outcome=outcome,
-        problems=[*ledger.problems, *outcome.problems],
-        status_counts=outcome.status_counts(),
-    )
+    """Read the ledger at ``path`` and compute it as of ``today`` (with its history); write nothing."""
+    return CheckResult(evaluate_readonly(Path(path), today))
 
 
 def summary_line(result: CheckResult) -> str:
     """Return the one-line count, e.g. 共 12 个事项：逾期 2，临期 1，正常推进 9；发现 3 个问题。"""
-    counts = "，".join(f"{status} {n}" for status, n in result.status_counts.items())
+    counts = "，".join(f"{status_label(s)} {n}" for s, n in result.status_counts.items())
     items = f"共 {len(result.ledger.items)} 个事项" + (f"：{counts}" if counts else "")
     found = f"发现 {len(result.problems)} 个问题" if result.problems else "未发现问题"
     return f"{items}；{found}。"

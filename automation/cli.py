@@ -1,61 +1,60 @@
 """The `duban` command line: a thin skin over the library (one library call per command).
 
-Every command turns a DubanError into its Chinese message and exit code; nothing else is caught.
+The contract (Chinese messages, exit codes, --json, shared options) lives in cli_contract.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
 
-from automation.errors import DubanError
-
-
-def _today(value: str | None) -> date:
-    """Parse --today (YYYY-MM-DD), defaulting to the real date: the only clock read in duban."""
-    if not value:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"“{value}”不是有效日期，请写成 YYYY-MM-DD，如 2026-03-05"
-        ) from None
-
-
-TODAY = click.option(
-    "--today",
-    "today",
-    metavar="YYYY-MM-DD",
-    help="按此日期计算（默认今天）/ compute as of this date",
+from automation.cli_contract import (
+    EXIT_PROBLEMS,
+    DubanGroup,
+    dry_run_option,
+    echo_report,
+    json_option,
+    ledger_argument,
+    parse_today,
+    today_option,
+    unit_option,
 )
+from automation.errors import UsageError
+from automation.schema import LETTER_TYPES
 
 
-class DubanGroup(click.Group):
-    """A group that prints DubanError as a Chinese message with its exit code, never a traceback."""
+def _letter_types(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        if value not in LETTER_TYPES:
+            raise UsageError(
+                f"--type：文书类型“{value}”无法识别", f"请写成 {'、'.join(LETTER_TYPES)} 之一"
+            )
+    return values
 
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except DubanError as e:
-            click.secho(f"错误：{e}", fg="red", err=True)
-            sys.exit(e.exit_code)
+
+def _limit(ctx, param, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise UsageError(f"--limit：“{value}”不是非负整数", "请写成 0、1、2 这样的数，如 --limit 5")
+    return int(value)
 
 
 @click.group(cls=DubanGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="duban", message="duban %(version)s")
+@click.version_option(
+    package_name="duban", message="duban %(version)s", help="显示版本号后退出 / show the version"
+)
 def cli():
     """duban 督办台账自动化：刷新台账、生成文书、发送提醒、看板与反馈收集。
 
-    Supervision-ledger automation for a 督查室.
+    Supervision-ledger automation for a 督查室. 退出码见 README“退出码”一节。
     """
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("directory", type=click.Path(path_type=Path), default=".")
 @click.option("--force", is_flag=True, help="覆盖已有文件 / overwrite an existing file")
 @click.option(
     "--xlsm",
@@ -75,9 +74,9 @@ def init(directory: Path, force: bool, xlsm: bool):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
-@click.option("--seed", default=2026, show_default=True, help="随机种子 / random seed")
-@click.option("--items", default=320, show_default=True, help="事项数 / number of items")
+@click.argument("directory", type=click.Path(path_type=Path), default="demo")
+@click.option("--seed", default=2026, type=int, show_default=True, help="随机种子 / random seed")
+@click.option("--items", default=320, type=int, show_default=True, help="事项数 / number of items")
 @click.option(
     "--force",
     is_flag=True,
@@ -88,138 +87,150 @@ def init(directory: Path, force: bool, xlsm: bool):
     is_flag=True,
     help="生成带“刷新台账”按钮的 .xlsm 演示台账 / build the demo as .xlsm with the button",
 )
-@TODAY
+@today_option
 def demo(directory: Path, seed: int, items: int, force: bool, xlsm: bool, today: str | None):
-    """生成演示台账并运行刷新 / build the demo ledger and run the main job on it."""
+    """生成演示台账并运行刷新（含当天文书）/ build the demo ledger and run the main job on it."""
+    from automation.letters.issue import LetterRequest
+    from automation.refresh import refresh as do_refresh
     from automation.workbooks.demo import build_demo
 
-    path = build_demo(directory, seed=seed, items=items, today=_today(today), force=force)
+    day = parse_today(today)
+    path = build_demo(directory, seed=seed, items=items, today=day, force=force)
     if xlsm:
         from automation.workbooks.xlsm import convert_to_xlsm
 
         path = convert_to_xlsm(path, force=force, replace=True)
     click.echo(f"演示台账：{path}")
-    _run_main_job(path, _today(today))
-
-
-def _run_main_job(path: Path, today: date) -> None:
-    """Run the refresh with today's letters on a ledger and print where its outputs are."""
-    from automation.letters.issue import LetterRequest
-    from automation.refresh import refresh as do_refresh
-
-    report = do_refresh(path, today=today, letters=LetterRequest())
-    click.echo(report.summary())
+    click.echo(do_refresh(path, today=day, letters=LetterRequest()).summary())
 
 
 @cli.command()
-@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
-@TODAY
-def check(ledger: Path, today: str | None):
+@ledger_argument
+@today_option
+@json_option
+def check(ledger: Path, today: str | None, as_json: bool):
     """校验台账并列出问题（不写入）/ validate the ledger and list problems.
 
-    退出码：0 无问题，1 有问题，2 文件无法读取。
+    与 refresh --dry-run 用同一套计算，问题完全一致。退出码：0 无问题，1 有问题，2 文件无法读取。
     """
     from automation.check import check_ledger, render_problems
 
-    result = check_ledger(ledger, today=_today(today))
-    render_problems(result)
-    sys.exit(1 if result.problems else 0)
+    result = check_ledger(ledger, today=parse_today(today))
+    if as_json:
+        echo_report(result, as_json=True)
+    else:
+        render_problems(result)
+    sys.exit(EXIT_PROBLEMS if result.problems else 0)
 
 
 @cli.command()
-@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
-@TODAY
-@click.option("--dry-run", is_flag=True, help="只计算不写入 / compute and report, write nothing")
+@ledger_argument
+@today_option
+@dry_run_option("只计算不写入 / compute and report, write nothing")
 @click.option(
     "--letters",
     "with_letters",
     is_flag=True,
     help="同时生成今日应发文书 / also issue the letters due today",
 )
-def refresh(ledger: Path, today: str | None, dry_run: bool, with_letters: bool):
+@json_option
+def refresh(ledger: Path, today: str | None, dry_run: bool, with_letters: bool, as_json: bool):
     """刷新台账：计算状态、预警、督办等级并写回汇总表 / refresh the ledger in place."""
     from automation.letters.issue import LetterRequest
     from automation.refresh import refresh as do_refresh
 
     request = LetterRequest() if with_letters else None
-    report = do_refresh(ledger, today=_today(today), dry_run=dry_run, letters=request)
-    click.echo(report.summary())
+    report = do_refresh(ledger, today=parse_today(today), dry_run=dry_run, letters=request)
+    echo_report(report, as_json)
 
 
 @cli.command()
-@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@ledger_argument
 @click.option(
     "--type",
     "types",
     multiple=True,
-    type=click.Choice(["督办通知单", "催办函", "限期整改通知书", "督查通报"]),
-    help="只生成这类文书，可重复；督查通报只在指定或期末生成 / only this letter type (repeatable)",
+    callback=_letter_types,
+    metavar="类型",
+    help="只生成这类文书（督办通知单、催办函、限期整改通知书、督查通报），可重复；"
+    "督查通报只在指定或期末生成 / only this letter type (repeatable)",
 )
-@click.option("--unit", default="", help="只发给这个责任单位 / only this unit")
-@TODAY
+@unit_option
+@today_option
 @click.option(
     "--pdf", is_flag=True, help="同时用 LibreOffice 转成 PDF / also convert to PDF with LibreOffice"
 )
-@click.option(
-    "--dry-run", is_flag=True, help="只列出将发的文书，不编号不写入 / list what would be issued"
-)
+@dry_run_option("只列出将发的文书，不编号不写入 / list what would be issued")
+@json_option
 def letters(
-    ledger: Path, types: tuple[str, ...], unit: str, today: str | None, pdf: bool, dry_run: bool
+    ledger: Path,
+    types: tuple[str, ...],
+    unit: str | None,
+    today: str | None,
+    pdf: bool,
+    dry_run: bool,
+    as_json: bool,
 ):
-    """生成文书（督办通知单、催办函、限期整改通知书、督查通报）并登记文号 / issue letters as .docx.
+    """先刷新台账，再生成今日应发的文书并登记文号 / refresh, then issue the letters due as .docx.
 
+    本命令就是一次带文书的刷新（与 duban refresh --letters 相同，计算列和汇总表一并写回）。
     文书保存在 台账所在文件夹/输出/<日期>/<类型>/，每份取本类型本年度下一个文号，并登记到“发文登记”表。
     """
     from automation.letters.issue import LetterRequest
     from automation.refresh import refresh as do_refresh
 
-    request = LetterRequest(types=types, unit=unit.strip(), pdf=pdf)
-    report = do_refresh(ledger, today=_today(today), dry_run=dry_run, letters=request)
-    click.echo(report.summary())
+    request = LetterRequest(types=types, unit=(unit or "").strip(), pdf=pdf)
+    report = do_refresh(ledger, today=parse_today(today), dry_run=dry_run, letters=request)
+    echo_report(report, as_json)
 
 
 @cli.command()
-@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
-@TODAY
+@ledger_argument
+@today_option
 @click.option(
     "-o",
     "--output",
     "output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="看板文件路径（默认 台账所在文件夹/输出/看板.html）/ where to write the page",
 )
 def dashboard(ledger: Path, today: str | None, output: Path | None):
     """生成督办看板网页（不改动台账）/ write the one-page HTML dashboard."""
     from automation.dashboard import write_dashboard
 
-    path = write_dashboard(ledger, today=_today(today), out=output)
+    path = write_dashboard(ledger, today=parse_today(today), out=output)
     click.echo(f"已生成看板：{path}")
 
 
 @cli.command()
-@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
-@TODAY
+@ledger_argument
+@today_option
 @click.option(
     "--send",
     is_flag=True,
     help="真正发送（默认只试运行，写出 .eml）/ really send (default: dry run)",
 )
-@click.option("--limit", type=click.IntRange(min=0), help="最多发送几封 / send at most N messages")
-@click.option("--unit", help="只发给这个单位（名称或别名）/ only this unit")
-def notify(ledger: Path, today: str | None, send: bool, limit: int | None, unit: str | None):
+@click.option(
+    "--limit", callback=_limit, metavar="N", help="最多发送几封 / send at most N messages"
+)
+@unit_option
+@json_option
+def notify(
+    ledger: Path, today: str | None, send: bool, limit: int | None, unit: str | None, as_json: bool
+):
     """按单位发送逾期、临期、反馈逾期提醒邮件，并向领导发送汇总 / e-mail the day's reminders.
 
     不加 --send 时只把邮件写入 输出/<日期>/邮件/ 并列出，不发送。有邮件发送失败时退出码为 7。
     """
     from automation.mail.notify import notify as do_notify
 
-    report = do_notify(ledger, today=_today(today), send=send, limit=limit, unit=unit)
-    click.echo(report.summary())
+    report = do_notify(ledger, today=parse_today(today), send=send, limit=limit, unit=unit)
+    echo_report(report, as_json)
     report.raise_for_failures()
 
 
 @cli.command()
-@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@ledger_argument
 @click.option(
     "--at", "at", metavar="HH:MM", help="每天几点运行（默认参数设置“每日发送时间”）/ time of day"
 )
@@ -235,35 +246,36 @@ def daily(ledger: Path, at: str | None, once: bool):
 
     result = run_daily(ledger, at=at, once=once)
     if result is not None and not result.ok:
-        sys.exit(1)
+        sys.exit(EXIT_PROBLEMS)
 
 
 @cli.command()
-@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--unit", help="只生成这个单位的（名称或别名）/ only this unit")
-@TODAY
+@ledger_argument
+@unit_option
+@today_option
 def forms(ledger: Path, unit: str | None, today: str | None):
     """为各责任单位生成反馈表（输出/<日期>/反馈表/）/ write one feedback form per unit."""
     from automation.feedback.forms import make_forms
 
-    report = make_forms(ledger, today=_today(today), unit=unit)
+    report = make_forms(ledger, today=parse_today(today), unit=unit)
     click.echo(report.summary())
 
 
 @cli.command()
-@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@TODAY
-@click.option("--dry-run", is_flag=True, help="只核对不写入 / check and report, write nothing")
-def collect(ledger: Path, files: tuple[Path, ...], today: str | None, dry_run: bool):
+@ledger_argument
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@today_option
+@dry_run_option("只核对不写入 / check and report, write nothing")
+@json_option
+def collect(ledger: Path, files: tuple[Path, ...], today: str | None, dry_run: bool, as_json: bool):
     """收回各单位填好的反馈表，记入进展记录并更新台账 / merge returned feedback forms.
 
     拒收或有冲突的条目逐条列出，并写入“校验问题”表。
     """
     from automation.feedback.collect import collect as do_collect
 
-    report = do_collect(ledger, list(files), today=_today(today), dry_run=dry_run)
-    click.echo(report.summary())
+    report = do_collect(ledger, list(files), today=parse_today(today), dry_run=dry_run)
+    echo_report(report, as_json)
 
 
 def main():

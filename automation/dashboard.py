@@ -1,4 +1,4 @@
-"""The dashboard 一块屏幕 (SPEC §1.3, issue 8): one self-contained HTML page per refresh.
+"""The dashboard 一块屏幕 (docs/dashboard.md): one self-contained HTML page per refresh.
 
 ``build_html`` is pure: (Ledger, Outcome, trend, previous period's scores, now) → an HTML
 string. Every number on the page comes from one JSON blob inside the page; small vanilla
@@ -35,12 +35,13 @@ import jinja2
 import markupsafe
 
 from automation import errors, schema
-from automation.history import DB_NAME, History
-from automation.ledger import reader
+from automation.evaluate import Evaluation, evaluate
+from automation.history import History
 from automation.models import Item, Ledger, Letter, Outcome, UnitScore
 from automation.resources import TEMPLATE_DIR
 from automation.rules import engine
 from automation.rules.scoring import PERIOD_WORDS, period_containing
+from automation.schema import Status, TypedStatus
 from automation.summaries import DONE, OPEN
 
 TEMPLATE_NAME = "dashboard.html.j2"
@@ -117,7 +118,7 @@ def page_data(ledger: Ledger, outcome: Outcome) -> dict:
         items.append(
             [u, lead, c, statuses[result.status], int(this_month), int(done and _on_time(item))]
         )
-        if result.status == "逾期":
+        if result.status == Status.OVERDUE:
             deadline = item.effective_deadline
             overdue.append([item.id, _clip(item.content), u, lead, c, result.days_overdue or 0, result.level,
                             deadline.isoformat() if deadline else ""])  # fmt: skip
@@ -155,9 +156,9 @@ def build_view(
         {"rank": s.rank, "unit": s.unit, "score": f"{s.score:g}", "moved": moved.get(s.unit)}
         for s in sorted(outcome.scores, key=lambda s: s.rank)
     ]
-    current_overdue = sum(1 for r in outcome.results if r.status == "逾期")
+    current_overdue = sum(1 for r in outcome.results if r.status == Status.OVERDUE)
     return {
-        "office": str(ledger.settings.get("office_name") or ""),
+        "office": ledger.settings.office_name,
         "today": f"{today.year}年{today.month}月{today.day}日（星期{WEEKDAYS[today.weekday()]}）",
         "generated": now.strftime("%Y-%m-%d %H:%M"),
         "period": outcome.period,
@@ -311,7 +312,7 @@ def as_of(ledger: Ledger, day: date) -> Ledger:
         if item.assigned_on is not None and item.assigned_on > day:
             continue
         if item.done_on is not None and item.done_on > day:
-            item = replace(item, done_on=None, typed_status=schema.STATUS_IN_PROGRESS)
+            item = replace(item, done_on=None, typed_status=TypedStatus.IN_PROGRESS)
         items.append(item)
     return replace(ledger, items=items)
 
@@ -324,7 +325,7 @@ def previous_ranking(
     They are recomputed from the ledger as it stood on the period's last day, once; with a
     history the result is kept there and reused, as a published ranking should not move.
     """
-    kind = PERIOD_WORDS.get(str(ledger.settings.get("score_period") or "").strip(), "quarter")
+    kind = PERIOD_WORDS[ledger.settings.score_period]
     last_day = period_containing(today, kind).start - timedelta(days=1)
     label = period_containing(last_day, kind).label
     kept = history.period_scores(label) if history else []
@@ -345,13 +346,6 @@ def default_output(ledger_path: Path) -> Path:
     return Path(ledger_path).parent / OUTPUT_DIR / FILENAME
 
 
-def _history(ledger_path: Path) -> History | None:
-    """Open the ledger's history if there is one; the dashboard never creates it."""
-    if not (Path(ledger_path).parent / DB_NAME).exists():
-        return None
-    return History(ledger_path)
-
-
 def write_html(html: str, out: Path) -> Path:
     """Write the page atomically, so a browser reloading it never sees half a file."""
     out = Path(out)
@@ -370,23 +364,18 @@ def write_html(html: str, out: Path) -> Path:
     return out
 
 
-def _page(
-    path: Path, ledger: Ledger, today: date, now: datetime, outcome: Outcome | None = None
-) -> str:
-    """Build the page of a ledger, computing it first unless a refresh already did."""
-    history = _history(path)
-    try:
-        trend = history.trend(today, TREND_DAYS) if history else []
-        letters = [*ledger.letters, *(history.letters() if history else [])]
-        if outcome is None:
-            levels = history.previous_levels() if history else {}
-            outcome = engine.compute(ledger, today, letters=letters, previous_levels=levels)
-        label, previous = previous_ranking(ledger, today, letters, history)
-    finally:
-        if history:
-            history.close()
+def _page(evaluation: Evaluation, history: History | None, now: datetime) -> str:
+    """Build the page of an evaluated ledger: its trend and previous ranking from the history."""
+    today = evaluation.today
+    trend = history.trend(today, TREND_DAYS) if history else []
+    label, previous = previous_ranking(evaluation.ledger, today, evaluation.letters, history)
     return build_html(
-        ledger, outcome, trend=trend, previous=previous, previous_period=label, now=now
+        evaluation.ledger,
+        evaluation.outcome,
+        trend=trend,
+        previous=previous,
+        previous_period=label,
+        now=now,
     )
 
 
@@ -395,8 +384,12 @@ def write_dashboard(
 ) -> Path:
     """Read and compute a ledger (writing nothing to it) and write its dashboard page."""
     path = Path(path)
-    ledger = reader.read_ledger(path, today=today)
-    html = _page(path, ledger, today, now or datetime.now())
+    history = History.if_present(path)  # the dashboard never creates the history
+    try:
+        html = _page(evaluate(path, today, history), history, now or datetime.now())
+    finally:
+        if history is not None:
+            history.close()
     return write_html(html, out or default_output(path))
 
 
@@ -404,5 +397,10 @@ def write_for_report(report, *, now: datetime | None = None) -> Path | None:
     """Write ``输出/看板.html`` for a finished refresh (a RefreshReport); a dry run writes nothing."""
     if report.dry_run:
         return None
-    html = _page(report.path, report.ledger, report.today, now or datetime.now(), report.outcome)
+    history = History.if_present(report.path)
+    try:
+        html = _page(report.evaluation, history, now or datetime.now())
+    finally:
+        if history is not None:
+            history.close()
     return write_html(html, default_output(report.path))

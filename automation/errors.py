@@ -1,6 +1,10 @@
 """One exception family for everything duban refuses to do, carrying where and how to fix it.
 
 The CLI turns these into a Chinese message and an exit code; nothing else prints tracebacks.
+The exit codes are the CLI contract (README, 退出码): 0 done, 1 `check` found problems,
+2 the workbook cannot be read, 3 it is open or changed meanwhile, 4 writing failed,
+5 a template is broken, 6 settings or duban.toml are invalid, 7 sending failed, 8 any other
+refusal, 64 a usage error, 70 an unexpected internal error.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 class DubanError(Exception):
     """A problem the user can fix: what is wrong, where (file/sheet/cell), and how to fix it."""
 
-    exit_code = 1
+    exit_code = 8
 
     def __init__(self, message: str, fix: str = "", *, path: str = "", where: str = ""):
         self.message = message
@@ -23,6 +27,12 @@ class DubanError(Exception):
         if self.path and self.path not in head:
             head = f"{head}（文件：{self.path}）"
         return f"{head}。{self.fix}" if self.fix else head
+
+
+class UsageError(DubanError):
+    """The command was called wrongly: an unknown option, a bad --today, an unknown --unit."""
+
+    exit_code = 64
 
 
 class LedgerUnreadable(DubanError):

@@ -8,152 +8,27 @@ numbers here, atomically across processes, so a number is never handed out twice
 from __future__ import annotations
 
 import json
-import sqlite3
-import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from automation import errors
+from automation import store
 from automation.models import Item, ItemResult, Letter, UnitScore
-
-DB_NAME = Path(".duban") / "history.sqlite"
-OVERDUE = "逾期"
-SCHEMA_VERSION = 2
-WAL_ATTEMPTS = 100  # x 50 ms
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS refresh (
-    id INTEGER PRIMARY KEY,
-    today TEXT NOT NULL,
-    at TEXT NOT NULL,
-    items INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS refresh_today ON refresh(today, id);
-CREATE TABLE IF NOT EXISTS item_state (
-    refresh_id INTEGER NOT NULL REFERENCES refresh(id),
-    row INTEGER NOT NULL,
-    today TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    unit TEXT,
-    category TEXT,
-    leader TEXT,
-    status TEXT NOT NULL,
-    light TEXT,
-    days_overdue INTEGER,
-    level TEXT,
-    progress REAL,
-    deadline TEXT,
-    PRIMARY KEY (refresh_id, row)
-);
-CREATE INDEX IF NOT EXISTS item_state_item ON item_state(item_id, refresh_id);
-CREATE TABLE IF NOT EXISTS doc_number (
-    type TEXT NOT NULL,
-    year INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
-    reserved_at TEXT NOT NULL,
-    UNIQUE (type, year, seq)
-);
-CREATE TABLE IF NOT EXISTS letter (
-    doc_no TEXT NOT NULL,
-    type TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    date TEXT NOT NULL,
-    unit TEXT,
-    item_ids TEXT,
-    file TEXT,
-    UNIQUE (type, date, seq, unit)
-);
-"""
-
-# Version 2: the rest of each item's computed result, so the latest refresh's results (and
-# so what it wrote into the computed columns) can be read back to tell a value staff typed
-# there from our own (SPEC §3.3); and each ended scoring period's final ranking, computed
-# once and then kept as published.
-_SCHEMA_2 = """
-ALTER TABLE item_state ADD COLUMN days_left INTEGER;
-ALTER TABLE item_state ADD COLUMN next_feedback_on TEXT;
-ALTER TABLE item_state ADD COLUMN expected_progress INTEGER;
-ALTER TABLE item_state ADD COLUMN deviation INTEGER;
-ALTER TABLE item_state ADD COLUMN reminder_count INTEGER;
-CREATE TABLE IF NOT EXISTS period_score (
-    period TEXT NOT NULL,
-    unit TEXT NOT NULL,
-    score REAL NOT NULL,
-    rank INTEGER NOT NULL,
-    details TEXT NOT NULL,
-    PRIMARY KEY (period, unit)
-);
-"""
+from automation.schema import Level, Light, Status
+from automation.store import Store, recovering
 
 
-class History:
-    """The history database of one workbook: ``<folder>/.duban/history.sqlite``."""
+class History(Store):
+    """The history kept in a workbook's database: ``<folder>/.duban/history.sqlite``."""
 
-    def __init__(self, ledger_path: Path):
-        self.path = Path(ledger_path).parent / DB_NAME
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            self._enable_wal()
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-        except errors.DubanError:
-            self._db.close()
-            raise
-        except (OSError, sqlite3.Error) as e:
-            raise errors.WriteFailed(
-                f"无法打开刷新历史数据库（{e}）",
-                "请检查台账所在文件夹是否可写、磁盘是否已满",
-                path=str(self.path),
-            ) from e
-
-    def _enable_wal(self) -> None:
-        # Switching a new database to WAL needs an exclusive lock, and SQLite reports "locked"
-        # there without waiting on busy_timeout: retry briefly when processes start together.
-        for attempt in range(WAL_ATTEMPTS):
-            try:
-                self._db.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as e:
-                if "locked" not in str(e) or attempt == WAL_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.05)
-
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise errors.ConfigError(
-                f"刷新历史数据库的版本（{version}）比本程序新",
-                "请升级 duban 后再运行",
-                path=str(self.path),
-            )
-        if version >= SCHEMA_VERSION:
-            return
-        self._db.execute("BEGIN IMMEDIATE")
-        # Read again under the write lock: another process may have upgraded it meanwhile.
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for script in (_SCHEMA, _SCHEMA_2)[version:]:
-            for statement in filter(str.strip, script.split(";")):
-                self._db.execute(statement)
-        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self._db.execute("COMMIT")
-
-    # -- context manager ---------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
-
-    def __enter__(self) -> History:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    @classmethod
+    def if_present(cls, ledger_path: Path) -> History | None:
+        """Open the history when the workbook has one; read-only commands never create it."""
+        return cls(ledger_path) if store.exists(ledger_path) else None
 
     # -- refreshes -----------------------------------------------------------------------------
 
+    @recovering
     def record_refresh(
         self, today: date, at: datetime, items: Sequence[Item], results: Sequence[ItemResult]
     ) -> int:
@@ -184,7 +59,7 @@ class History:
                     result.reminder_count,
                 )
             )
-        with self._transaction():
+        with self.transaction():
             cur = self._db.execute(
                 "INSERT INTO refresh(today, at, items) VALUES (?, ?, ?)",
                 (today.isoformat(), at.isoformat(), len(rows)),
@@ -199,6 +74,7 @@ class History:
             )
         return refresh_id
 
+    @recovering
     def last_results(self) -> tuple[datetime | None, list[ItemResult]]:
         """Return when the latest refresh ran and the results it wrote (none before the first)."""
         latest = self._db.execute("SELECT id, at FROM refresh ORDER BY id DESC LIMIT 1").fetchone()
@@ -214,20 +90,21 @@ class History:
             ItemResult(
                 item_id,
                 row,
-                light or "",
-                status,
+                Light(light or ""),
+                Status(status),
                 days_left,
                 days_overdue,
                 date.fromisoformat(next_on) if next_on else None,
                 expected,
                 deviation,
-                level or "",
+                Level(level or ""),
                 reminder_count or 0,
             )  # fmt: skip
             for item_id, row, light, status, days_left, days_overdue, next_on, expected, deviation, level, reminder_count in rows
         ]
         return datetime.fromisoformat(latest[1]), results
 
+    @recovering
     def period_scores(self, period: str) -> list[UnitScore]:
         """Return the kept final ranking of an ended period (empty when none is kept)."""
         rows = self._db.execute(
@@ -238,9 +115,10 @@ class History:
             UnitScore(unit, period, score, rank, json.loads(d)) for unit, score, rank, d in rows
         ]
 
+    @recovering
     def keep_period_scores(self, scores: Sequence[UnitScore]) -> None:
         """Keep the final ranking of an ended period; an already kept one is not changed."""
-        with self._transaction():
+        with self.transaction():
             self._db.executemany(
                 "INSERT OR IGNORE INTO period_score(period, unit, score, rank, details) VALUES (?, ?, ?, ?, ?)",
                 [
@@ -249,6 +127,7 @@ class History:
                 ],
             )
 
+    @recovering
     def previous_levels(self) -> dict[str, str]:
         """Return item id -> 督办等级 at the latest refresh (empty before the first one)."""
         latest = self._db.execute("SELECT MAX(id) FROM refresh").fetchone()[0]
@@ -259,23 +138,7 @@ class History:
         )
         return {item_id: level or "" for item_id, level in rows}
 
-    def overdue_since(self, item_id: str, today: date) -> date | None:
-        """Return the first day of the item's current unbroken run of 逾期, or None."""
-        rows = self._db.execute(
-            """
-            SELECT s.today, s.status FROM item_state s
-            JOIN (SELECT today, MAX(id) AS id FROM refresh WHERE today <= ? GROUP BY today) d ON d.id = s.refresh_id
-            WHERE s.item_id = ? ORDER BY s.today DESC
-            """,
-            (today.isoformat(), item_id),
-        ).fetchall()
-        since = None
-        for day, status in rows:
-            if status != OVERDUE:
-                break
-            since = day
-        return date.fromisoformat(since) if since else None
-
+    @recovering
     def trend(self, today: date, days: int = 90) -> list[tuple[date, int]]:
         """Return (day, number of 逾期 items) for each refresh day in the last ``days`` days."""
         first = today - timedelta(days=days - 1)
@@ -286,19 +149,20 @@ class History:
             LEFT JOIN item_state s ON s.refresh_id = d.id AND s.status = ?
             GROUP BY d.today ORDER BY d.today
             """,
-            (first.isoformat(), today.isoformat(), OVERDUE),
+            (first.isoformat(), today.isoformat(), str(Status.OVERDUE)),
         )
         return [(date.fromisoformat(day), count) for day, count in rows]
 
     # -- document numbers and letters ---------------------------------------------------------
 
+    @recovering
     def reserve_doc_no(self, letter_type: str, year: int, *, at_least: int = 0) -> int:
         """Reserve and return the next document number of a type and year, never reused.
 
         ``at_least`` lets the caller respect numbers already in 发文登记 (the next number
         is then above it).
         """
-        with self._transaction():
+        with self.transaction():
             current = self._db.execute(
                 "SELECT COALESCE(MAX(seq), 0) FROM doc_number WHERE type = ? AND year = ?",
                 (letter_type, year),
@@ -310,9 +174,10 @@ class History:
             )
         return seq
 
+    @recovering
     def record_letter(self, letter: Letter, seq: int) -> None:
         """Record an issued letter."""
-        with self._transaction():
+        with self.transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO letter(doc_no, type, seq, date, unit, item_ids, file) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -326,6 +191,7 @@ class History:
                 ),
             )
 
+    @recovering
     def letters(self) -> list[Letter]:
         """Return every recorded letter, in the order they were recorded."""
         rows = self._db.execute(
@@ -342,34 +208,3 @@ class History:
             )
             for doc_no, kind, day, unit, ids, file in rows
         ]
-
-    def _transaction(self):
-        return _Transaction(self._db)
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on error; sqlite errors become WriteFailed."""
-
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def __enter__(self) -> None:
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as e:
-            raise errors.WriteFailed(f"刷新历史数据库被占用或无法写入（{e}）", "请稍后重试") from e
-
-    def __exit__(self, kind, value, tb) -> bool:
-        if kind is None:
-            try:
-                self.db.execute("COMMIT")
-                return False
-            except sqlite3.Error as e:
-                self.db.execute("ROLLBACK")
-                raise errors.WriteFailed(f"保存刷新历史失败（{e}）", "请检查磁盘空间后重试") from e
-        self.db.execute("ROLLBACK")
-        if isinstance(value, sqlite3.Error):
-            raise errors.WriteFailed(
-                f"保存刷新历史失败（{value}）", "请检查磁盘空间后重试"
-            ) from value
-        return False

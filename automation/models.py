@@ -10,6 +10,8 @@ from datetime import date
 from typing import NamedTuple
 
 from automation import schema
+from automation.schema import Level, Light, Status, TypedStatus
+from automation.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,10 @@ class Problem:
     @property
     def where(self) -> str:
         return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the problem for a JSON report."""
+        return {"sheet": self.sheet, "cell": self.cell, "message": self.message, "fix": self.fix}
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class Item:
     latest_progress: str = ""
     last_feedback_on: date | None = None
     progress: float | None = None  # 0-100
-    typed_status: str = schema.STATUS_IN_PROGRESS
+    typed_status: TypedStatus = TypedStatus.IN_PROGRESS
     done_on: date | None = None
     owner: str = ""
     note: str = ""
@@ -114,27 +120,15 @@ class Letter:
     file: str = ""
 
 
-class Settings:
-    """The 参数设置 values by key (see ``schema.SETTINGS_DEFAULTS``), defaults filled in."""
+@dataclass(frozen=True)
+class SheetLayout:
+    """Where a staff sheet sits in the workbook: its name as typed, header row and columns (1-based)."""
 
-    def __init__(self, values: dict[str, object] | None = None):
-        self._values = {s.key: s.default for s in schema.SETTINGS_DEFAULTS}
-        self._values.update(values or {})
-
-    def __getattr__(self, key: str):
-        try:
-            return self._values[key]
-        except KeyError:
-            raise AttributeError(key) from None
-
-    def get(self, key: str, default=None):
-        return self._values.get(key, default)
-
-    def as_dict(self) -> dict[str, object]:
-        return dict(self._values)
-
-    def __repr__(self) -> str:
-        return f"Settings({self._values!r})"
+    name: str
+    header_row: int
+    columns: dict[str, int]
+    last_row: int
+    max_col: int
 
 
 @dataclass
@@ -158,24 +152,28 @@ class Ledger:
     # computed columns missing from an office's own ledger are added beyond it, never on it.
     max_col: int = 0
     # Values found in the computed columns (row -> key -> value, non-blank only), so the
-    # refresh can tell what staff typed there from what the last refresh wrote (SPEC §3.3).
+    # refresh can tell what staff typed there from what the last refresh wrote (docs/rules.md §11.3).
     computed_seen: dict[int, dict[str, object]] = field(default_factory=dict)
+    # Every staff sheet found, by its schema name (进展记录, 发文登记, ...), so writers and
+    # commands never reopen the workbook to find where to append.
+    layouts: dict[str, SheetLayout] = field(default_factory=dict)
+    sheet_names: list[str] = field(default_factory=list)  # every worksheet, in workbook order
 
 
 @dataclass(frozen=True)
 class ItemResult:
-    """The computed columns of one item (SPEC §3.3). ``None`` means "cannot be computed"."""
+    """The computed columns of one item (docs/rules.md §11.3). ``None`` means "cannot be computed"."""
 
     item_id: str
     row: int
-    light: str
-    status: str
+    light: Light
+    status: Status
     days_left: int | None = None
     days_overdue: int | None = None
     next_feedback_on: date | None = None
     expected_progress: int | None = None
     deviation: int | None = None
-    level: str = ""
+    level: Level = Level.NONE
     reminder_count: int = 0
 
 
@@ -244,9 +242,13 @@ class Outcome:
     scores: list[UnitScore] = field(default_factory=list)
     period: str = ""  # the scoring period's label, e.g. "2026年第4季度"
 
-    def status_counts(self) -> dict[str, int]:
-        """Count items by 计算状态, in the order of ``schema.COMPUTED_STATUSES``."""
-        counts = {s: 0 for s in schema.COMPUTED_STATUSES}
+    def status_json(self) -> dict[str, int]:
+        """Return the counts by 计算状态 label, for JSON reports."""
+        return {schema.status_label(s): n for s, n in self.status_counts().items()}
+
+    def status_counts(self) -> dict[Status, int]:
+        """Count items by 计算状态, in the order of ``schema.Status``."""
+        counts = {s: 0 for s in Status}
         for r in self.results:
             counts[r.status] = counts.get(r.status, 0) + 1
         return {k: v for k, v in counts.items() if v}

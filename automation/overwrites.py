@@ -1,4 +1,4 @@
-"""The computed columns belong to the refresh: find what staff typed there (SPEC §3.3).
+"""The computed columns belong to the refresh: find what staff typed there (docs/rules.md §11.3).
 
 The refresh overwrites those cells anyway; this says so, cell by cell, in 校验问题. What the
 previous refresh wrote is rebuilt from its results in the history; without them (the first

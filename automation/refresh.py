@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from automation import dashboard, overwrites, summaries
-from automation.errors import LedgerChanged
+from automation import dashboard, summaries
+from automation.errors import LedgerChanged, WriteFailed
+from automation.evaluate import Evaluation, evaluate
 from automation.history import History
 from automation.ledger import reader
 from automation.letters.issue import Batch, LetterRequest, issue_letters, record_issued
 from automation.models import Ledger, Letter, Outcome, Problem, WritePlan
-from automation.rules import engine
+from automation.schema import status_label
 from automation.xlsx import safety, xlsxpatch
 
 # Ledgers larger than this (bytes) take long enough that a progress bar helps.
@@ -34,8 +35,7 @@ class RefreshReport:
     path: Path
     today: date
     dry_run: bool
-    ledger: Ledger
-    outcome: Outcome
+    evaluation: Evaluation
     plan: WritePlan
     backup: Path | None = None
     seconds: float = 0.0
@@ -44,12 +44,49 @@ class RefreshReport:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def ledger(self) -> Ledger:
+        return self.evaluation.ledger
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.evaluation.outcome
+
+    @property
     def problems(self) -> list[Problem]:
-        return [*self.ledger.problems, *self.outcome.problems]
+        return self.evaluation.problems
+
+    def as_dict(self) -> dict:
+        """Return what `duban refresh --json` prints."""
+        return {
+            "ok": True,
+            "ledger": str(self.path),
+            "today": self.today.isoformat(),
+            "dry_run": self.dry_run,
+            "items": len(self.ledger.items),
+            "status_counts": self.outcome.status_json(),
+            "problems": [p.as_dict() for p in self.problems],
+            "backup": str(self.backup) if self.backup else None,
+            "letters": [
+                {
+                    "doc_no": letter.doc_no,
+                    "type": str(letter.type),
+                    "unit": letter.unit,
+                    "items": list(letter.item_ids),
+                    "file": letter.file,
+                }
+                for letter in self.letters
+            ],
+            "outputs": [str(p) for p in self.outputs if p],
+            "notes": self.notes,
+            "seconds": round(self.seconds, 3),
+        }
 
     def summary(self) -> str:
         """Describe the refresh in a few Chinese lines."""
-        counts = "，".join(f"{k} {v}" for k, v in self.outcome.status_counts().items()) or "无事项"
+        counts = (
+            "，".join(f"{status_label(k)} {v}" for k, v in self.outcome.status_counts().items())
+            or "无事项"
+        )
         lines = [
             f"台账：{self.path}",
             f"计算日期：{self.today.isoformat()}，共 {len(self.ledger.items)} 项：{counts}",
@@ -133,27 +170,30 @@ def _refresh_once(
     started = time.monotonic()
     path = Path(path)
     now = now or datetime.now()
+    reader.check_file(path)  # a missing file or a folder gets its message before anything else
     if not dry_run:
         safety.check_not_open(path)
     with _steps(path, progress) as step:
-        expected = safety.fingerprint(path) if path.exists() else None
+        expected = safety.fingerprint(path)
         step("读取台账")
-        ledger = reader.read_ledger(path, today=today)
-        history = History(path) if not dry_run else None
+        history = History(path) if not dry_run else History.if_present(path)
         try:
+            evaluation = evaluate(path, today, history)
             step("计算状态与预警")
             report, batch = plan_refresh(
-                path, ledger, history, today=today, now=now, letters=letters, dry_run=dry_run
+                evaluation, None if dry_run else history, now=now, letters=letters
             )
+            report.dry_run = dry_run
             if dry_run:
                 return report
+            assert history is not None
             step("写回台账")
             try:
                 report.backup = safety.write_atomically(
                     path,
                     expected,
                     lambda tmp: xlsxpatch.apply_plan(path, report.plan, tmp),
-                    backups_kept=int(ledger.settings.backups_kept),
+                    backups_kept=evaluation.ledger.settings.backups_kept,
                 )
             except BaseException:
                 if batch is not None:
@@ -170,42 +210,29 @@ def _refresh_once(
 
 
 def plan_refresh(
-    path: Path,
-    ledger: Ledger,
+    evaluation: Evaluation,
     history: History | None,
     *,
-    today: date,
     now: datetime,
     letters: LetterRequest | None = None,
-    dry_run: bool = False,
 ) -> tuple[RefreshReport, Batch | None]:
     """Compute everything one refresh writes, for the file writer and the live (Excel) writer alike.
 
-    Returns the report (its ``plan`` is what to write) and the letters issued if asked (to be
+    ``history`` is None for a dry run (letters are then only listed, never numbered). Returns
+    the report (its ``plan`` is what to write) and the letters issued if asked (to be
     discarded if the write fails).
     """
-    issued = _all_letters(ledger, history)
-    previous = history.previous_levels() if history else {}
-    outcome = engine.compute(ledger, today, letters=issued, previous_levels=previous)
     batch = None
     if letters is not None:
-        batch = issue_letters(path, ledger, outcome, issued, history, today, letters)
-        if batch.letters:  # escalation and 已催办次数 count today's letters too
-            outcome = engine.compute(
-                ledger, today, letters=[*issued, *batch.letters], previous_levels=previous
-            )
-    previous_at, previous = history.last_results() if history else (None, [])
-    columns = summaries.computed_columns(ledger)
-    outcome.problems.extend(
-        overwrites.staff_edits(
-            ledger, columns, outcome.results, previous=previous, previous_at=previous_at
-        )
-    )
-    plan = summaries.build_plan(ledger, outcome, now=now)
-    report = RefreshReport(path, today, dry_run, ledger, outcome, plan)
+        batch = issue_letters(evaluation, history, letters)
+        evaluation.with_letters(batch.letters)  # escalation and 已催办次数 count today's letters
+    plan = summaries.build_plan(evaluation.ledger, evaluation.outcome, now=now)
+    report = RefreshReport(evaluation.path, evaluation.today, history is None, evaluation, plan)
+    report.notes.extend(evaluation.notes)
     if batch is not None:
         batch.add_to(plan)
-        report.letters, report.notes = batch.letters, batch.notes
+        report.letters = batch.letters
+        report.notes.extend(batch.notes)
     return report, batch
 
 
@@ -217,16 +244,17 @@ def record_refresh(
     *,
     now: datetime,
 ) -> None:
-    """Record a written refresh: every item's computed state, and the letters it issued."""
-    history.record_refresh(report.today, now, report.ledger.items, report.outcome.results)
-    if batch is not None:
-        record_issued(history, batch, letters, report)
+    """Record a written refresh: every item's computed state, and the letters it issued.
 
-
-def _all_letters(ledger: Ledger, history: History | None):
-    """Merge letters registered in 发文登记 with those in the history database, once each."""
-    seen = {letter.doc_no: letter for letter in ledger.letters}
-    if history:
-        for letter in history.letters():
-            seen.setdefault(letter.doc_no, letter)
-    return list(seen.values())
+    The workbook is already written: a failure here (a full disk) is said in the report, never
+    raised, so the staff are not told the refresh failed when their ledger was updated.
+    """
+    try:
+        history.record_refresh(report.today, now, report.ledger.items, report.outcome.results)
+        if batch is not None:
+            record_issued(history, batch, letters, report)
+    except WriteFailed as e:
+        report.notes.append(
+            f"注意：台账已写回，但刷新历史未能保存（{e}）。趋势图和督办等级的延续会缺这一次；"
+            "请检查磁盘空间，下次刷新会照常记录"
+        )

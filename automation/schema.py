@@ -1,14 +1,15 @@
 """The workbook's shape: sheet names, columns with their accepted header variants, and settings.
 
-Everything a user reads here is Chinese; identifiers are English (SPEC §2).
+Everything a user reads here is Chinese; identifiers are English (one vocabulary: README 台账结构).
 This module is data only, so the template builder, the reader and the writers agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-# --- sheets (SPEC §3.1) -----------------------------------------------------------------
+# --- sheets (README 台账结构) -----------------------------------------------------------------
 
 LEDGER = "督办事项"
 UNITS = "责任单位"
@@ -26,10 +27,10 @@ GENERATED_SHEETS = (SUMMARY, RANKING, OVERDUE_LIST, DUE_SOON_LIST, PROBLEMS)
 STAFF_SHEETS = (LEDGER, UNITS, PROGRESS_LOG, LETTER_LOG, SETTINGS, CALENDAR)
 ALL_SHEETS = STAFF_SHEETS + GENERATED_SHEETS
 
-# An existing office ledger is found by these words in its sheet name (SPEC §3.1).
+# An existing office ledger is found by these words in its sheet name (README 台账结构).
 LEDGER_NAME_HINTS = ("台账", "督办", "督查", "事项")
 
-# --- vocabulary (SPEC §3.2) -------------------------------------------------------------
+# --- vocabulary (README 台账结构) -------------------------------------------------------------
 
 CATEGORIES = (
     "上级来文",
@@ -42,45 +43,93 @@ CATEGORIES = (
     "其他",
 )
 
-# Typed by staff in 办理状态.
-STATUS_IN_PROGRESS = "办理中"
-STATUS_DONE = "已办结"
-STATUS_CLOSED = "已销号"
-STATUS_EXTENSION_REQUESTED = "申请延期"
-STATUS_ADJUSTED = "已调整"
-STATUS_CANCELLED = "已取消"
-STATUS_SUSPENDED = "暂缓"
-TYPED_STATUSES = (
-    STATUS_IN_PROGRESS,
-    STATUS_DONE,
-    STATUS_CLOSED,
-    STATUS_EXTENSION_REQUESTED,
-    STATUS_ADJUSTED,
-    STATUS_CANCELLED,
-    STATUS_SUSPENDED,
+
+class TypedStatus(StrEnum):
+    """办理状态 as staff type it (one of README 台账结构)."""
+
+    IN_PROGRESS = "办理中"
+    DONE = "已办结"
+    CLOSED = "已销号"
+    EXTENSION_REQUESTED = "申请延期"
+    ADJUSTED = "已调整"
+    CANCELLED = "已取消"
+    SUSPENDED = "暂缓"
+
+
+class Status(StrEnum):
+    """计算状态, in order of precedence (docs/rules.md §4). UNKNOWN: it could not be computed."""
+
+    CANCELLED = "已取消"
+    ADJUSTED = "已调整"
+    SUSPENDED = "暂缓"
+    CLOSED = "已销号"
+    DONE = "已办结"
+    DONE_LATE = "逾期办结"
+    OVERDUE = "逾期"
+    FEEDBACK_LATE = "反馈逾期"
+    DUE_SOON = "临期"
+    LAGGING = "进度滞后"
+    ON_TRACK = "正常推进"
+    UNKNOWN = ""
+
+
+class Light(StrEnum):
+    """预警: red, yellow, green, blue for done, grey for closed or set aside; NONE when unknown."""
+
+    RED = "红"
+    YELLOW = "黄"
+    GREEN = "绿"
+    BLUE = "蓝"
+    GREY = "灰"
+    NONE = ""
+
+
+class Level(StrEnum):
+    """督办等级, lowest first (docs/rules.md §8); NONE means no escalation."""
+
+    NONE = ""
+    REMIND = "提醒"
+    URGE = "催办"
+    RECTIFY = "限期整改"
+    YELLOW_CARD = "黄牌"
+    RED_CARD = "红牌"
+
+
+class LetterType(StrEnum):
+    """文书类型 in 发文登记. The first four are issued by duban; a 黄牌 is registered by staff."""
+
+    NOTICE = "督办通知单"
+    REMINDER = "催办函"
+    RECTIFY = "限期整改通知书"
+    BULLETIN = "督查通报"
+    YELLOW_CARD = "黄牌"
+
+
+def status_label(status: Status) -> str:
+    """Return 计算状态 as said in summaries: its own word, or 无法计算 for the blank one."""
+    return str(status) or "无法计算"
+
+
+TYPED_STATUSES = tuple(TypedStatus)
+COMPUTED_STATUSES = tuple(s for s in Status if s is not Status.UNKNOWN)
+LIGHTS = tuple(light for light in Light if light is not Light.NONE)
+LEVELS = tuple(Level)
+# Letters duban writes (``duban letters --type``), in the order they are chosen.
+LETTER_TYPES = (LetterType.NOTICE, LetterType.REMINDER, LetterType.RECTIFY, LetterType.BULLETIN)
+
+# Groups of 计算状态 used by summaries, lists, mails and the dashboard alike.
+SET_ASIDE = (Status.CANCELLED, Status.ADJUSTED, Status.SUSPENDED)
+DONE_STATUSES = (Status.DONE, Status.DONE_LATE, Status.CLOSED)
+OPEN_STATUSES = (
+    Status.OVERDUE,
+    Status.FEEDBACK_LATE,
+    Status.DUE_SOON,
+    Status.LAGGING,
+    Status.ON_TRACK,
+    Status.UNKNOWN,
 )
-
-# Computed 计算状态 (SPEC §4.2).
-COMPUTED_STATUSES = (
-    STATUS_CANCELLED,
-    STATUS_ADJUSTED,
-    STATUS_SUSPENDED,
-    STATUS_CLOSED,
-    STATUS_DONE,
-    "逾期办结",
-    "逾期",
-    "反馈逾期",
-    "临期",
-    "进度滞后",
-    "正常推进",
-)
-
-LIGHTS = ("红", "黄", "绿", "蓝", "灰")
-
-# 督办等级 ladder (SPEC §4.4), lowest first; "" means no escalation.
-LEVELS = ("", "提醒", "催办", "限期整改", "黄牌", "红牌")
-
-LETTER_TYPES = ("督办通知单", "催办函", "限期整改通知书", "督查通报")
+# Typed statuses under which an item is still being worked on.
+ACTIVE_TYPED = (TypedStatus.IN_PROGRESS, TypedStatus.EXTENSION_REQUESTED)
 
 ONGOING_WORDS = ("长期", "持续推进", "常态化")
 
@@ -213,87 +262,22 @@ SHEET_COLUMNS: dict[str, tuple[Column, ...]] = {
     CALENDAR: CALENDAR_COLUMNS,
 }
 
-# --- settings (SPEC §6) -----------------------------------------------------------------
-
 
 @dataclass(frozen=True)
-class Setting:
-    """One row of 参数设置: name, default value and a Chinese explanation."""
+class LetterKind:
+    """A kind of letter duban writes: the setting holding its 文号 prefix and its template file."""
 
-    key: str
-    name: str
-    default: object
-    help: str
-    kind: str = "text"  # text | int | float | time | email
-
-
-SETTINGS_DEFAULTS: tuple[Setting, ...] = (
-    Setting(
-        "office_name", "单位名称", "XX县人民政府督查室", "发文机关名称，印在通知、函件和通报上"
-    ),
-    Setting("contact", "联系人", "", "督查室联系人，印在函件落款处"),
-    Setting("contact_phone", "联系电话", "", "督查室联系电话，印在函件落款处"),
-    Setting("leader_emails", "领导邮箱", "", "接收每日汇总的领导邮箱，多个用逗号分隔", "email"),
-    Setting("office_email", "督查室邮箱", "", "每日任务失败时的告警收件邮箱", "email"),
-    Setting(
-        "daily_time", "每日发送时间", "08:30", "每个工作日发送提醒邮件的时间，格式 HH:MM", "time"
-    ),
-    Setting("id_prefix", "编号前缀", "DB", "新事项自动编号的前缀，编号形如 DB-2026-001"),
-    Setting("prefix_notice", "督办通知单文号前缀", "督办", "督办通知单文号，如 督办〔2026〕12号"),
-    Setting("prefix_reminder", "催办函文号前缀", "催办", "催办函文号，如 催办〔2026〕3号"),
-    Setting(
-        "prefix_rectify", "限期整改通知书文号前缀", "督改", "限期整改通知书文号，如 督改〔2026〕2号"
-    ),
-    Setting(
-        "prefix_bulletin", "督查通报文号前缀", "督查通报", "督查通报文号，如 督查通报〔2026〕1号"
-    ),
-    Setting("due_soon_days", "临期提醒工作日", 3, "剩余工作日不超过此数时标为临期（黄灯）", "int"),
-    Setting(
-        "lag_threshold", "进度滞后阈值", 20, "完成进度落后序时进度超过此百分点时标为进度滞后", "int"
-    ),
-    Setting("remind_from", "催办起始逾期工作日", 1, "逾期达到此工作日数起发催办函", "int"),
-    Setting("rectify_from", "限期整改逾期工作日", 6, "逾期达到此工作日数起发限期整改通知书", "int"),
-    Setting("yellow_from", "黄牌逾期工作日", 11, "逾期达到此工作日数起亮黄牌", "int"),
-    Setting("red_from", "红牌逾期工作日", 21, "逾期达到此工作日数起亮红牌（建议约谈/问责）", "int"),
-    Setting(
-        "yellow_after_reminders",
-        "黄牌催办函次数",
-        2,
-        "已发催办函达到此次数且其后无反馈时亮黄牌",
-        "int",
-    ),
-    Setting("score_base", "考评基础分", 100, "每个考评周期各单位的基础分", "float"),
-    Setting("w_late_feedback", "反馈逾期扣分", 1, "每次反馈逾期扣分", "float"),
-    Setting("w_overdue", "逾期事项扣分", 2, "考评期末每项逾期事项扣分", "float"),
-    Setting("w_reminder", "催办函扣分", 1, "每份催办函扣分", "float"),
-    Setting("w_yellow", "黄牌扣分", 3, "每张黄牌扣分", "float"),
-    Setting("w_red", "红牌扣分", 5, "每张红牌扣分", "float"),
-    Setting("w_early", "提前办结加分", 1, "每项提前办结加分", "float"),
-    Setting("co_unit_factor", "配合单位权重", 0.5, "配合单位按此比例计分", "float"),
-    Setting("score_period", "考评周期", "季度", "月度、季度或年度"),
-    Setting(
-        "criticise_below", "通报批评分数线", 90, "得分低于此分数的单位在通报中提出批评", "float"
-    ),
-    Setting("praise_top", "通报表扬名次", 3, "排名前几位的单位在通报中予以表扬", "int"),
-    Setting("backups_kept", "备份保留份数", 10, "每次刷新前备份台账，保留最近几份", "int"),
-)
-
-SETTINGS_BY_NAME = {s.name: s for s in SETTINGS_DEFAULTS}
-SETTINGS_BY_KEY = {s.key: s for s in SETTINGS_DEFAULTS}
-
-
-@dataclass(frozen=True)
-class LetterType:
-    """A kind of letter and the setting holding its 文号 prefix."""
-
-    name: str
+    type: LetterType
     prefix_key: str
     template: str = field(default="")
 
 
 LETTERS = {
-    "督办通知单": LetterType("督办通知单", "prefix_notice", "督办通知单.docx"),
-    "催办函": LetterType("催办函", "prefix_reminder", "催办函.docx"),
-    "限期整改通知书": LetterType("限期整改通知书", "prefix_rectify", "限期整改通知书.docx"),
-    "督查通报": LetterType("督查通报", "prefix_bulletin", "督查通报.docx"),
+    t: LetterKind(t, key, f"{t}.docx")
+    for t, key in (
+        (LetterType.NOTICE, "prefix_notice"),
+        (LetterType.REMINDER, "prefix_reminder"),
+        (LetterType.RECTIFY, "prefix_rectify"),
+        (LetterType.BULLETIN, "prefix_bulletin"),
+    )
 }

@@ -21,10 +21,11 @@ from automation.models import (
     Outcome,
     WritePlan,
 )
+from automation.schema import Status, TypedStatus
 
-DONE = (schema.STATUS_DONE, "逾期办结", schema.STATUS_CLOSED)
-INACTIVE = (schema.STATUS_CANCELLED, schema.STATUS_ADJUSTED, schema.STATUS_SUSPENDED)
-OPEN = ("逾期", "反馈逾期", "临期", "进度滞后", "正常推进")
+DONE = schema.DONE_STATUSES
+INACTIVE = schema.SET_ASIDE
+OPEN = schema.OPEN_STATUSES
 
 PERCENT = "0.0%"
 DATE = "yyyy-mm-dd"
@@ -71,8 +72,8 @@ def stamp_of(now: datetime) -> str:
 def computed_values(r: ItemResult, stamp: str) -> tuple:
     """Return what goes into one row's computed columns, in ``COMPUTED_KEYS`` order."""
     return (
-        r.light,
-        r.status,
+        r.light or None,  # unknown: the cell is left blank, never a guessed light
+        r.status or None,
         r.days_left,
         r.days_overdue,
         r.next_feedback_on,
@@ -109,8 +110,10 @@ def ledger_cells(
 
 # --- 统计汇总 -----------------------------------------------------------------------------
 
-GROUP_HEADERS = ["总数", "办理中", "已办结", "办结率", "按期办结率", "逾期", "临期", "反馈逾期", "进度滞后",
-                 *(f"{light}灯" for light in schema.LIGHTS)]  # fmt: skip
+# The per-status columns of 统计汇总, after 总数/办理中/已办结/办结率/按期办结率.
+COUNTED = (Status.OVERDUE, Status.DUE_SOON, Status.FEEDBACK_LATE, Status.LAGGING)
+GROUP_HEADERS = ["总数", str(TypedStatus.IN_PROGRESS), str(Status.DONE), "办结率", "按期办结率",
+                 *map(str, COUNTED), *(f"{light}灯" for light in schema.LIGHTS)]  # fmt: skip
 
 
 def _on_time(item: Item) -> bool:
@@ -130,10 +133,7 @@ def _group_row(name: str, pairs: list[tuple[Item, ItemResult]]) -> list[object]:
         len(done),
         len(done) / active if active else None,
         sum(map(_on_time, done)) / len(done) if done else None,
-        statuses["逾期"],
-        statuses["临期"],
-        statuses["反馈逾期"],
-        statuses["进度滞后"],
+        *(statuses[s] for s in COUNTED),
         *(lights[light] for light in schema.LIGHTS),
     ]
 
@@ -205,7 +205,7 @@ def overdue_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
     rows: list[list[object]] = [
         "编号 事项内容 责任单位 牵头领导 办结时限 逾期工作日 督办等级 已催办次数 联系人 联系电话 督办人".split()
     ]
-    overdue = [(i, r) for i, r in pairs if r.status == "逾期"]
+    overdue = [(i, r) for i, r in pairs if r.status == Status.OVERDUE]
     overdue.sort(key=lambda p: (-(p[1].days_overdue or 0), p[0].id))
     for item, r in overdue:
         contact, phone = contacts.get(item.unit or "", ("", ""))
@@ -223,7 +223,7 @@ def due_soon_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
     rows: list[list[object]] = [
         "编号 事项内容 责任单位 牵头领导 办结时限 剩余工作日 完成进度 联系人 联系电话 督办人".split()
     ]
-    soon = [(i, r) for i, r in pairs if r.status == "临期"]
+    soon = [(i, r) for i, r in pairs if r.status == Status.DUE_SOON]
     soon.sort(key=lambda p: (p[1].days_left if p[1].days_left is not None else 99, p[0].id))
     for item, r in soon:
         contact, phone = contacts.get(item.unit or "", ("", ""))

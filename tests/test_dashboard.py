@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from fixtures_xlsx import TODAY, row, write_ledger
 
-from automation import dashboard
+from automation import dashboard, schema
 from automation.cli import cli
 from automation.history import History
 from automation.ledger import reader
@@ -40,7 +40,7 @@ def small_ledger(path: Path) -> Path:
         return row(HEADERS, **fields)
 
     rows = [
-        # 逾期 2 working days (10-08, 10-09; SPEC §4.2's example).
+        # 逾期 2 working days (10-08, 10-09; docs/rules.md §5's example).
         r(1, "会议议定", XSS, "张副县长", "县财政局", date(2026, 9, 30)),
         # 逾期 longer: the top of the overdue list.
         r(2, "民生实事", "新建城区公厕8座", "李副县长", "县交通运输局", date(2026, 9, 15)),
@@ -72,7 +72,7 @@ def small_ledger(path: Path) -> Path:
         ),
         # 正常推进.
         r(6, "政府工作报告", "产业园招商", "王副县长", "县财政局", date(2026, 12, 31)),
-        # 反馈逾期 (SPEC §4.3's example: next node 10-08 not covered).
+        # 反馈逾期 (docs/rules.md §7.7's example: next node 10-08 not covered).
         r(
             7,
             "政府工作报告",
@@ -339,7 +339,7 @@ def _expected_headlines(ledger, outcome) -> dict[str, str]:
         if i.done_on and (i.effective_deadline is None or i.done_on <= i.effective_deadline)
     ]
     return {
-        "在办": str(sum(s in ("逾期", "反馈逾期", "临期", "进度滞后", "正常推进") for s in status)),
+        "在办": str(sum(s in schema.OPEN_STATUSES for s in status)),
         "逾期": str(status.count("逾期")),
         "临期": str(status.count("临期")),
         "反馈逾期": str(status.count("反馈逾期")),

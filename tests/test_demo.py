@@ -1,4 +1,4 @@
-"""`duban demo`: a realistic, deterministic demo ledger with every dirty case of SPEC §3.4."""
+"""`duban demo`: a realistic, deterministic demo ledger with every dirty case of docs/rules.md §3.1, §11."""
 
 from __future__ import annotations
 

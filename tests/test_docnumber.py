@@ -17,7 +17,8 @@ from automation.letters.docnumber import (
     prefix_for,
     reserve,
 )
-from automation.models import Letter, Settings
+from automation.models import Letter
+from automation.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,8 +47,8 @@ def test_parse_accepts_what_staff_type(text, expected):
 
 def test_prefix_comes_from_settings_with_the_default_when_blank():
     assert prefix_for("催办函", Settings()) == "催办"
-    assert prefix_for("催办函", Settings({"prefix_reminder": "县督催"})) == "县督催"
-    assert prefix_for("限期整改通知书", Settings({"prefix_rectify": "  "})) == "督改"
+    assert prefix_for("催办函", Settings(prefix_reminder="县督催")) == "县督催"
+    assert prefix_for("限期整改通知书", Settings(prefix_reminder="县督催")) == "督改"
 
 
 def test_highest_registered_counts_only_the_same_prefix_and_year():

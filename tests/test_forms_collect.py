@@ -543,7 +543,7 @@ def test_cli_forms_and_collect(tmp_path):
     assert "新增进展记录 1 条，更新督办事项 1 项" in dry.output
     assert "试运行" in dry.output
     bad = runner.invoke(cli, ["forms", str(path), "--unit", "县交警队"])
-    assert bad.exit_code == 1 and "找不到单位“县交警队”" in bad.output
+    assert bad.exit_code == 64 and "找不到单位“县交警队”" in bad.output
 
 
 def test_last_months_form_filled_late_is_applied_when_newest(tmp_path):

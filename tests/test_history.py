@@ -12,6 +12,7 @@ import pytest
 
 from automation.history import History
 from automation.models import Item, ItemResult, Letter
+from automation.store import MIGRATIONS, SCHEMA_VERSION
 
 
 def _refresh(
@@ -49,7 +50,7 @@ def test_database_is_created_beside_the_workbook_in_wal_mode(tmp_path):
         _refresh(h, date(2026, 10, 9), {"A": "逾期"})
     db = sqlite3.connect(tmp_path / ".duban" / "history.sqlite")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     row = db.execute(
         "SELECT today, item_id, unit, category, status, progress, deadline FROM item_state"
     ).fetchone()
@@ -62,23 +63,6 @@ def test_previous_levels_come_from_the_latest_refresh(tmp_path):
         _refresh(h, date(2026, 10, 8), {"A": "逾期", "B": "临期"}, {"A": "催办", "B": "提醒"})
         _refresh(h, date(2026, 10, 9), {"A": "逾期", "B": "逾期"}, {"A": "限期整改", "B": "催办"})
         assert h.previous_levels() == {"A": "限期整改", "B": "催办"}
-
-
-def test_overdue_since_is_the_start_of_the_current_unbroken_run(tmp_path):
-    with History(tmp_path / "台账.xlsx") as h:
-        _refresh(h, date(2026, 10, 1), {"A": "逾期", "B": "正常推进"})
-        _refresh(h, date(2026, 10, 2), {"A": "正常推进", "B": "正常推进"})  # extended: run broken
-        _refresh(h, date(2026, 10, 5), {"A": "逾期", "B": "逾期"})
-        _refresh(h, date(2026, 10, 6), {"A": "逾期", "B": "已办结"})
-        _refresh(
-            h, date(2026, 10, 6), {"A": "逾期", "B": "逾期"}
-        )  # the day's latest refresh counts
-        _refresh(h, date(2026, 10, 7), {"A": "逾期", "B": "逾期"})
-        assert h.overdue_since("A", date(2026, 10, 7)) == date(2026, 10, 5)
-        assert h.overdue_since("B", date(2026, 10, 7)) == date(2026, 10, 5)
-        assert h.overdue_since("A", date(2026, 10, 1)) == date(2026, 10, 1)
-        assert h.overdue_since("A", date(2026, 10, 2)) is None
-        assert h.overdue_since("nobody", date(2026, 10, 7)) is None
 
 
 def test_trend_counts_overdue_items_at_each_days_latest_refresh(tmp_path):
@@ -173,12 +157,11 @@ def test_a_newer_database_is_refused_in_chinese(tmp_path):
 
 
 def test_version_1_database_is_upgraded_in_place_keeping_its_rows(tmp_path):
-    from automation.history import _SCHEMA
 
     ledger = tmp_path / "台账.xlsx"
     (tmp_path / ".duban").mkdir()
     db = sqlite3.connect(tmp_path / ".duban" / "history.sqlite")
-    db.executescript(_SCHEMA)
+    db.executescript(MIGRATIONS[0])
     db.execute("INSERT INTO refresh(today, at, items) VALUES ('2026-10-08', '2026-10-08T08:30', 0)")
     db.execute("PRAGMA user_version = 1")
     db.commit()
@@ -187,7 +170,7 @@ def test_version_1_database_is_upgraded_in_place_keeping_its_rows(tmp_path):
         assert history.trend(date(2026, 10, 9)) == [(date(2026, 10, 8), 0)]
         assert history.last_results() == (datetime(2026, 10, 8, 8, 30), [])
     with sqlite3.connect(tmp_path / ".duban" / "history.sqlite") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_last_results_give_back_exactly_what_the_latest_refresh_computed(tmp_path):
@@ -220,12 +203,12 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
     # Each process opens (and so creates and upgrades) the same new database at the same time.
     script = (
         "import sys, time; from pathlib import Path; from automation.history import History\n"
-        "time.sleep(float(sys.argv[2]) - time.time())\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
         "History(Path(sys.argv[1])).close()\n"
     )
     import time as _time
 
-    start = str(_time.time() + 1.0)
+    start = str(_time.time() + 2.0)
     ledger = str(tmp_path / "台账.xlsx")
     procs = [
         subprocess.Popen([sys.executable, "-c", script, ledger, start], stderr=subprocess.PIPE)
@@ -234,4 +217,49 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
     errors = [p.communicate()[1].decode() for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
     with sqlite3.connect(tmp_path / ".duban" / "history.sqlite") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(b"this is not a database, just text a program wrote over it"),
+        lambda p: p.write_bytes(p.read_bytes()[:1500]),  # cut short by a crash or a full disk
+        lambda p: p.write_bytes(p.read_bytes()[:100] + bytes(200) + p.read_bytes()[300:]),
+    ],
+    ids=["garbage", "truncated", "header-zeroed"],
+)
+def test_a_damaged_history_is_set_aside_and_a_fresh_one_started(tmp_path, damage):
+    ledger = tmp_path / "台账.xlsx"
+    item = Item(row=2, id="DB-2026-001", unit="县教育局", deadline=date(2026, 9, 30))
+    result = ItemResult("DB-2026-001", 2, "红", "逾期", 0, 1, None, 100, -30, "", 1)
+    with History(ledger) as history:
+        for day in range(1, 20):
+            history.record_refresh(
+                date(2026, 10, day), datetime(2026, 10, day, 8), [item], [result]
+            )
+    db = tmp_path / ".duban" / "history.sqlite"
+    for side in ("history.sqlite-wal", "history.sqlite-shm"):
+        (tmp_path / ".duban" / side).unlink(missing_ok=True)
+    damage(db)
+    with History(ledger) as history:
+        history.record_refresh(date(2026, 10, 20), datetime(2026, 10, 20, 8), [item], [result])
+        assert history.trend(date(2026, 10, 20)) == [(date(2026, 10, 20), 1)]
+        note = history.reset_note
+    assert "已损坏" in note and "原文件已保留为" in note
+    kept = [
+        p for p in (tmp_path / ".duban").iterdir() if "损坏" in p.name and p.suffix == ".sqlite"
+    ]
+    assert len(kept) == 1 and kept[0].name in note
+
+
+def test_a_refresh_on_a_damaged_history_succeeds_and_says_what_was_lost(tmp_path):
+    from automation.refresh import refresh
+    from tests.fixtures_xlsx import TODAY, good_row, write_ledger
+
+    path = write_ledger(tmp_path / "台账.xlsx", [good_row(1)])
+    refresh(path, today=TODAY)
+    (tmp_path / ".duban" / "history.sqlite").write_bytes(b"\x00" * 4096)
+    report = refresh(path, today=TODAY)
+    assert any("刷新历史数据库已损坏" in n for n in report.notes)
+    assert "刷新历史数据库已损坏" in report.summary()

@@ -28,9 +28,10 @@ from automation.ledger import reader
 from automation.letters import selection as choose
 from automation.letters.docx_render import LetterTemplate, letter_path, safe_name
 from automation.letters.issue import LetterRequest
-from automation.models import Letter, Settings
+from automation.models import Letter
 from automation.refresh import refresh
 from automation.rules.engine import compute
+from automation.settings import Settings
 
 TODAY = date(2026, 11, 20)
 ROOT = Path(__file__).resolve().parent.parent
@@ -310,7 +311,7 @@ def test_bulletin_on_request_and_at_period_end(ledger):
     )
     assert "本期无批评单位。" in texts
 
-    ledger_data.settings = Settings({"criticise_below": 95, "praise_top": 1})
+    ledger_data.settings = Settings(criticise_below=95, praise_top=1)
     outcome = compute(ledger_data, TODAY)
     assert choose.praise_and_criticism(outcome.scores, ledger_data, outcome) == {
         "praise": "县住房和城乡建设局",

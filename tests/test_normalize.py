@@ -1,4 +1,4 @@
-"""The normalisers on their own: every input form of SPEC §3.4, and junk that must be refused."""
+"""The normalisers on their own: every input form of docs/rules.md §3.1, §11, and junk that must be refused."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from fixtures_xlsx import good_row, write_ledger
 from smtpd_fixture import PASSWORD, USER, smtp_server
 
 from automation.cli import cli
-from automation.errors import ConfigError
+from automation.errors import ConfigError, UsageError
 from automation.mail.config import load_smtp_config
 from automation.mail.notify import notify
 
@@ -44,7 +44,7 @@ def make_ledger(folder: Path, *, calendar=()) -> Path:
         good_row(2, 责任单位="交通局", 办结时限=date(2026, 10, 8), 反馈周期="无"),
         # deadline 10-13: 10-10 (调休 Saturday), 10-12, 10-13 → 3 working days left → 临期
         good_row(3, 责任单位="县交通运输局", 办结时限=date(2026, 10, 13), 反馈周期="无"),
-        # 每月5日, last feedback 09-04: next node 10-05 → 10-08 (holiday) passed → 反馈逾期 (SPEC §4.3)
+        # 每月5日, last feedback 09-04: next node 10-05 → 10-08 (holiday) passed → 反馈逾期 (docs/rules.md §7)
         good_row(
             4, 责任单位="县财政局", 反馈周期="每月5日", 最近反馈日期=date(2026, 9, 4), 完成进度=0.9
         ),
@@ -169,7 +169,7 @@ def test_limit_and_unit_alias(ledger, tmp_path):
     assert [o.unit for o in one.sent] == ["县财政局"]
     assert [o.unit for o in limited.sent] == ["领导汇总"]
     assert [o.unit for o in limited.held] == ["县交通运输局"]
-    with pytest.raises(ConfigError, match="找不到单位“县交通局局”.*县交通运输局"):
+    with pytest.raises(UsageError, match="找不到单位“县交通局局”.*县交通运输局"):
         notify(ledger, today=TODAY, now=NOW, env={}, unit="县交通局局")
 
 

@@ -1,4 +1,4 @@
-"""What staff typed into computed columns is overwritten by the refresh and reported (SPEC §3.3)."""
+"""What staff typed into computed columns is overwritten by the refresh and reported (docs/rules.md §11.3)."""
 
 from datetime import date, datetime
 

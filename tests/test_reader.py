@@ -1,4 +1,4 @@
-"""The reader on real workbooks written by xlsxwriter, openpyxl and LibreOffice (SPEC §3.1, §3.4)."""
+"""The reader on real workbooks written by xlsxwriter, openpyxl and LibreOffice (docs/rules.md §3.1, §11; README 台账结构)."""
 
 from __future__ import annotations
 
@@ -369,7 +369,9 @@ def test_settings_calendar_and_progress_log(tmp_path):
     [fb] = ledger.feedback
     assert (fb.date, fb.item_id, fb.progress, fb.row) == (date(2026, 9, 4), "DB-2026-001", 60.0, 2)
     problems = {(p.sheet, p.cell): p.message for p in ledger.problems}
-    assert problems[("参数设置", "B3")].startswith("参数“进度滞后阈值”的值“很多”无效：应为整数")
+    assert problems[("参数设置", "B3")].startswith(
+        "参数“进度滞后阈值”的值“很多”无效（应为数字），已按默认值 20 计算"
+    )
     assert problems[("参数设置", "A6")] == "不认识的参数“临期天数”，已忽略"
     assert problems[("节假日调整", "B4")] == "类型“调休”无法识别"
     assert problems[("进展记录", "A3")] == "日期“9月31日”不是有效日期：2026 年 9 月没有 31 日"

@@ -9,7 +9,7 @@ import sys
 import openpyxl
 import pytest
 
-from automation import schema
+from automation import schema, settings
 from automation.errors import DubanError
 from automation.workbooks.template import build_template
 
@@ -166,7 +166,7 @@ def test_frozen_filter_and_print_setup(wb):
 def test_settings_hold_every_default_with_help(wb):
     ws = wb["参数设置"]
     rows = {r[0]: (r[1], r[2]) for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert list(rows) == [s.name for s in schema.SETTINGS_DEFAULTS]
+    assert list(rows) == [spec.name for spec in settings.SPECS.values()]
     assert all(help_text for _, help_text in rows.values())
     assert rows["临期提醒工作日"][0] == 3
     assert rows["进度滞后阈值"][0] == 20
@@ -229,7 +229,7 @@ def test_libreoffice_keeps_sheets_headers_and_settings(resaved):
     assert [c.value for c in resaved["督办事项"][1]] == LEDGER_HEADERS
     assert resaved["督办事项"]["V1"].comment.text.strip() == "系统自动计算，请勿手工填写"
     names = [r[0] for r in resaved["参数设置"].iter_rows(min_row=2, values_only=True)]
-    assert names == [s.name for s in schema.SETTINGS_DEFAULTS]
+    assert names == [spec.name for spec in settings.SPECS.values()]
 
 
 @pytest.mark.libreoffice
@@ -306,7 +306,7 @@ def test_libreoffice_sees_the_frozen_panes(template_path, soffice_macro, tmp_pat
     out = tmp_path / "panes.txt"
     soffice_macro(FROZEN_PANES_MACRO, "FrozenPanes", template_path.as_uri(), str(out))
     panes = [line.split() for line in out.read_text().splitlines() if line.strip()]
-    # sheet index, frozen?, frozen columns, frozen rows -- in the order of SPEC §3.1
+    # sheet index, frozen?, frozen columns, frozen rows -- in the order of README 台账结构
     assert panes[:6] == [
         ["0", "True", "2", "1"],  # 督办事项: header row + 编号, 事项类别
         ["1", "True", "0", "1"],

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from automation import schema
 from automation.errors import DubanError
+from automation.evaluate import evaluate
 from automation.feedback.forms import Baseline, load_key
-from automation.feedback.replies import Entry, Reply, ReplyRefused, plain, read_reply
+from automation.feedback.replies import Entry, Reply, ReplyRefused, read_reply
+from automation.history import History
 from automation.ledger import reader
 from automation.ledger.normalize import clean, header_key
-from automation.ledger.sheet_table import FormulaScan, load_table
-from automation.models import CellWrite, GeneratedSheet, Item, Ledger, Problem, WritePlan
-from automation.summaries import problems_sheet
+from automation.models import CellWrite, Feedback, GeneratedSheet, Item, Ledger, Problem, WritePlan
 from automation.xlsx import safety, xlsxpatch
 
 CHECK_FIX = "请督查室核对后手工处理"
@@ -64,6 +64,22 @@ class CollectReport:
     def problems(self) -> list[Problem]:
         return self.merge.problems
 
+    def as_dict(self) -> dict:
+        """Return what `duban collect --json` prints."""
+        m = self.merge
+        return {
+            "ok": True,
+            "ledger": str(self.path),
+            "dry_run": self.dry_run,
+            "files": self.files,
+            "replies": self.replies,
+            "progress_rows": len(m.log_rows),
+            "items_updated": len(m.updates),
+            "duplicates": m.duplicates,
+            "problems": [p.as_dict() for p in m.problems],
+            "backup": str(self.backup) if self.backup else None,
+        }
+
     def summary(self) -> str:
         """Describe the collect in Chinese: counts, then one line per rejected or conflicting entry."""
         m = self.merge
@@ -100,41 +116,95 @@ def collect(
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> CollectReport:
-    """Merge returned feedback forms into the ledger (or only report, with ``dry_run``)."""
-    from automation.refresh import refresh
+    """Merge returned feedback forms into the ledger (or only report, with ``dry_run``).
+
+    The merge and the refresh it calls for are one WritePlan, written once: the new
+    进展记录 rows, the updated 督办事项 cells, the computed columns that see them and the
+    summary sheets (校验问题 lists every entry not taken).
+    """
+    from automation.refresh import plan_refresh, record_refresh
 
     path = Path(ledger_path)
+    now = now or datetime.now()
+    reader.check_file(path)
     if not dry_run:
         safety.check_not_open(path)
     expected = safety.fingerprint(path)
-    ledger = reader.read_ledger(path, today=today)
     report = CollectReport(path, dry_run, files=len(files))
-    key = load_key(path)
-    problems: list[Problem] = []
-    replies = []
-    for file in sorted(map(Path, files), key=lambda p: (p.name, str(p))):
-        try:
-            replies.append(read_reply(file, key, today, problems))
-        except ReplyRefused as e:
-            problems.append(Problem(file.name, "", e.message, e.fix))
-    report.replies = len(replies)
-    report.merge = merge_replies(ledger, replies, today)
-    report.merge.problems[:0] = problems
-    if dry_run:
-        return report
-    merge = report.merge
-    if merge.log_rows or merge.updates:
-        plan = build_plan(path, ledger, merge)
+    history = History(path) if not dry_run else History.if_present(path)
+    try:
+        evaluation = evaluate(path, today, history)
+        ledger = evaluation.ledger
+        key = load_key(path)
+        problems: list[Problem] = []
+        replies = []
+        for file in sorted(map(Path, files), key=lambda p: (p.name, str(p))):
+            try:
+                replies.append(read_reply(file, key, today, problems))
+            except ReplyRefused as e:
+                problems.append(Problem(file.name, "", e.message, e.fix))
+        report.replies = len(replies)
+        report.merge = merge_replies(ledger, replies, today)
+        report.merge.problems[:0] = problems
+        if dry_run:
+            return report
+        merge = report.merge
+        if not (merge.log_rows or merge.updates or _new_problems(path, merge.problems)):
+            return report  # nothing to take, and every refusal is already in 校验问题
+        apply_merge(ledger, merge)
+        evaluation.outcome = evaluation.recompute()  # the computed columns see the new feedback
+        evaluation.outcome.problems.extend(merge.problems)
+        refreshed, _ = plan_refresh(evaluation, history, now=now)
+        plan = refreshed.plan
+        add_merge_to(plan, ledger, merge)
         report.backup = safety.write_atomically(
             path,
             expected,
             lambda tmp: xlsxpatch.apply_plan(path, plan, tmp),
-            backups_kept=int(ledger.settings.backups_kept),
+            backups_kept=ledger.settings.backups_kept,
         )
-        report.refreshed = refresh(path, today=today, now=now).summary()
-    if merge.problems:
-        record_problems(path, merge.problems)
+        assert history is not None
+        record_refresh(history, refreshed, None, None, now=now)
+        report.refreshed = refreshed.summary()
+    finally:
+        if history is not None:
+            history.close()
     return report
+
+
+def _new_problems(path: Path, problems: list[Problem]) -> bool:
+    """Tell whether a refusal is not yet listed in the workbook's 校验问题 (a rerun writes nothing)."""
+    if not problems:
+        return False
+    with reader.open_workbook(path) as workbook:
+        names = [m.name for m in workbook.sheets_metadata]
+        if schema.PROBLEMS not in names:
+            return True
+        grid = workbook.get_sheet_by_name(schema.PROBLEMS).to_python()
+    listed = {(str(row[0]), str(row[2])) for row in grid[1:] if len(row) > 2}
+    return any((p.sheet, p.message) not in listed for p in problems)
+
+
+def apply_merge(ledger: Ledger, merge: Merge) -> None:
+    """Show the merge to the in-memory ledger, as the written workbook will read back."""
+    by_row = {item.row: item for item in ledger.items}
+    for row, update in merge.updates.items():
+        item = by_row[row]
+        for key, value in update.items():
+            if key in ledger.columns:
+                setattr(item, key, value)
+    ledger.feedback.extend(
+        Feedback(
+            date=r["date"],
+            item_id=str(r["item_id"]),
+            unit=str(r.get("unit") or ""),
+            text=str(r.get("text") or ""),
+            progress=r.get("progress"),
+            evidence=str(r.get("evidence") or ""),
+            entered_by=str(r.get("entered_by") or ""),
+        )
+        for r in merge.log_rows
+    )
 
 
 # --- merging (pure) ----------------------------------------------------------------------------
@@ -255,9 +325,8 @@ def progress_value(progress: float) -> object:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def build_plan(path: Path, ledger: Ledger, merge: Merge) -> WritePlan:
-    """Return the WritePlan: 进展记录 rows appended, 督办事项 cells updated, nothing else."""
-    plan = WritePlan()
+def add_merge_to(plan: WritePlan, ledger: Ledger, merge: Merge) -> None:
+    """Add the merge to a WritePlan: 进展记录 rows appended, 督办事项 input cells updated."""
     sheet = ledger.ledger_sheet
     for row, update in sorted(merge.updates.items()):
         for key, value in update.items():
@@ -275,8 +344,14 @@ def build_plan(path: Path, ledger: Ledger, merge: Merge) -> WritePlan:
         for r in merge.log_rows
     ]
     if not rows:
-        return plan
-    log = _progress_log(path)
+        return
+    log = ledger.layouts.get(schema.PROGRESS_LOG)
+    headerless = [n for n in ledger.sheet_names if header_key(n) == schema.PROGRESS_LOG]
+    if log is None and headerless:
+        raise DubanError(
+            f"“{headerless[0]}”表缺少表头",
+            "请在第 1 行填写：日期、编号、责任单位、进展内容、完成进度、佐证材料、录入人",
+        )
     if log is None:  # an office ledger without 进展记录: add the sheet with the standard header
         headers = [c.header for c in schema.PROGRESS_LOG_COLUMNS]
         grid = [headers, *([r.get(c.key) for c in schema.PROGRESS_LOG_COLUMNS] for r in rows)]
@@ -289,8 +364,8 @@ def build_plan(path: Path, ledger: Ledger, merge: Merge) -> WritePlan:
                 {0: "yyyy-mm-dd"},
             )
         )
-        return plan
-    name, header_row, columns, max_col = log
+        return
+    name, header_row, columns, max_col = log.name, log.header_row, dict(log.columns), log.max_col
     for column in schema.PROGRESS_LOG_COLUMNS:  # add a missing column's header right of the sheet
         if column.key not in columns and any(r.get(column.key) not in (None, "") for r in rows):
             max_col += 1
@@ -304,46 +379,3 @@ def build_plan(path: Path, ledger: Ledger, merge: Merge) -> WritePlan:
         ]
         for r in rows
     ]
-    return plan
-
-
-def _progress_log(path: Path) -> tuple[str, int, dict[str, int], int] | None:
-    """Return 进展记录's (sheet name, header row, column map, last used column), or None when absent."""
-    wb = reader.open_workbook(path)
-    with wb:
-        name = next(
-            (n for n in reader.visible_sheets(wb) if header_key(n) == schema.PROGRESS_LOG), None
-        )
-        if name is None:
-            return None
-        table = load_table(wb, name, schema.PROGRESS_LOG_COLUMNS, FormulaScan(path), min_matches=2)
-    if not table.header_row:
-        raise DubanError(
-            f"“{name}”表缺少表头",
-            "请在第 1 行填写：日期、编号、责任单位、进展内容、完成进度、佐证材料、录入人",
-            path=str(path),
-        )
-    return name, table.header_row, dict(table.columns), max(table.max_col, *table.columns.values())
-
-
-def record_problems(path: Path, problems: list[Problem]) -> None:
-    """Add the collect's lines to 校验问题 (keeping its rows), writing only when a line is new."""
-    wb = reader.open_workbook(path)
-    with wb:
-        names = [m.name for m in wb.sheets_metadata]
-        grid = wb.get_sheet_by_name(schema.PROBLEMS).to_python() if schema.PROBLEMS in names else []
-    fresh = problems_sheet(problems)
-    existing = [
-        [plain(v) for v in [*row, "", "", "", ""][:4]] for row in grid[1:] if any(map(plain, row))
-    ]
-    existing = [row for row in existing if row[:3] != ["", "", "未发现问题"]]
-    known = {tuple(row) for row in existing}
-    new = [row for row in fresh.rows[1:] if tuple(map(str, row)) not in known]
-    if not new:
-        return
-    fresh.rows = [fresh.rows[0], *existing, *new]
-    plan = WritePlan(sheets=[fresh])
-    expected = safety.fingerprint(path)
-    safety.write_atomically(
-        path, expected, lambda tmp: xlsxpatch.apply_plan(path, plan, tmp), backups_kept=0
-    )

@@ -32,11 +32,10 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from automation import errors
-from automation.ledger import reader
-from automation.ledger.normalize import squeeze, suggest_from
+from automation.evaluate import evaluate_readonly
 from automation.models import Item, Ledger
-from automation.rules import engine
 from automation.summaries import DONE, INACTIVE
+from automation.units import resolve_unit
 
 FORM_SHEET = "反馈表"
 SIGNATURE_SHEET = "签名"
@@ -222,9 +221,9 @@ def make_forms(
 ) -> FormsReport:
     """Write one feedback form per unit with open items (or only for ``unit``)."""
     ledger_path = Path(ledger_path)
-    ledger = reader.read_ledger(ledger_path, today=today)
-    outcome = engine.compute(ledger, today, letters=ledger.letters)
-    wanted = _resolve_unit(ledger, unit) if unit else None
+    evaluation = evaluate_readonly(ledger_path, today)
+    ledger, outcome = evaluation.ledger, evaluation.outcome
+    wanted = resolve_unit(ledger, unit) if unit else None
     report = FormsReport(Path(out_dir) if out_dir else forms_folder(ledger_path, today))
     groups = open_items_by_unit(ledger, outcome.results, report.skipped)
     if wanted:
@@ -271,19 +270,6 @@ def open_items_by_unit(
         else:
             groups.setdefault(item.unit, []).append((item, result))
     return dict(sorted(groups.items()))
-
-
-def _resolve_unit(ledger: Ledger, text: str) -> str:
-    key = squeeze(text)
-    for unit in ledger.units:
-        if key in {squeeze(unit.name), *map(squeeze, unit.aliases)}:
-            return unit.name
-    names = sorted({i.unit for i in ledger.items if i.unit})
-    if key in map(squeeze, names):
-        return next(n for n in names if squeeze(n) == key)
-    near = suggest_from(text, [u.name for u in ledger.units] or names)
-    hint = f"是否为：{'、'.join(near)}？" if near else "请填写“责任单位”表中的单位名称或别名"
-    raise errors.DubanError(f"找不到单位“{text}”", hint)
 
 
 # --- the workbook ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Turn the ledger sheet's rows into ``Item``s, with one Problem per bad cell (SPEC §3.2, §3.4).
+"""Turn the ledger sheet's rows into ``Item``s, with one Problem per bad cell (docs/rules.md §4.1, §11).
 
 A row with problems still becomes an Item carrying every field that could be understood;
 what could not is left blank (None), never guessed.
@@ -28,8 +28,10 @@ from automation.ledger.normalize import (
     suggest_from,
 )
 from automation.ledger.sheet_table import Table, rows_of
-from automation.models import Cadence, Item, Problem, Settings, Unit
+from automation.models import Cadence, Item, Problem, Unit
 from automation.rules.cadence import parse_cadence
+from automation.schema import ACTIVE_TYPED, TypedStatus
+from automation.settings import Settings
 
 TEXT_FIELDS = (
     "source",
@@ -51,14 +53,12 @@ CATEGORY_ALIASES = {
     "热线": "热线交办",
 }
 STATUS_ALIASES = {
-    "已完成": "已办结",
-    "完成": "已办结",
-    "办结": "已办结",
-    "销号": "已销号",
-    "取消": "已取消",
+    "已完成": TypedStatus.DONE,
+    "完成": TypedStatus.DONE,
+    "办结": TypedStatus.DONE,
+    "销号": TypedStatus.CLOSED,
+    "取消": TypedStatus.CANCELLED,
 }
-# Statuses under which an item is still being worked on, so a missing 办结时限 matters.
-ACTIVE_STATUSES = (schema.STATUS_IN_PROGRESS, schema.STATUS_EXTENSION_REQUESTED)
 
 
 def read_items(
@@ -155,7 +155,7 @@ def _item(
                 f"完成进度“{clean(v['progress'])}”无效：{e}",
                 "请填写 0–100 之间的百分比，如 80% 或 80",
             )
-    if item.typed_status in ACTIVE_STATUSES and _blank_cell(v, "deadline", cols, formulas):
+    if item.typed_status in ACTIVE_TYPED and _blank_cell(v, "deadline", cols, formulas):
         report(
             "deadline", "办结时限为空", "请填写办结日期（如 2026-03-05），没有时限的事项请填“长期”"
         )
@@ -223,19 +223,19 @@ def _category(shown: str) -> tuple[str, tuple[str, str] | None]:
 
 
 @lru_cache(maxsize=1024)
-def _status(shown: str) -> tuple[str, tuple[str, str] | None]:
+def _status(shown: str) -> tuple[TypedStatus, tuple[str, str] | None]:
     """Return (办理状态, the (message, fix) of a problem or None) for a cleaned cell; 办理中 by default."""
     text = squeeze(shown)
     if not text:
-        return schema.STATUS_IN_PROGRESS, None
+        return TypedStatus.IN_PROGRESS, None
     if text in schema.TYPED_STATUSES:
-        return text, None
+        return TypedStatus(text), None
     near = (
         [STATUS_ALIASES[text]]
         if text in STATUS_ALIASES
         else suggest_from(text, schema.TYPED_STATUSES)
     )
-    return schema.STATUS_IN_PROGRESS, (
+    return TypedStatus.IN_PROGRESS, (
         f"办理状态“{shown}”无法识别，本次按“办理中”计算",
         f"{did_you_mean(near)}可选：{'、'.join(schema.TYPED_STATUSES)}",
     )
@@ -298,11 +298,11 @@ def _cross_checks(item: Item, cols: dict[str, int], report: Callable, today: dat
             "请核对办结时限和交办日期",
         )
     if item.done_on is None and "typed_status" in cols:
-        if item.typed_status == schema.STATUS_DONE:
+        if item.typed_status == TypedStatus.DONE:
             report(
                 done_key, "办理状态为“已办结”，但办结日期为空", "请填写办结日期（如 2026-03-05）"
             )
-        elif item.typed_status == schema.STATUS_CLOSED:
+        elif item.typed_status == TypedStatus.CLOSED:
             report(
                 done_key,
                 "办理状态为“已销号”，但办结日期为空（办结方能销号）",

@@ -1,4 +1,4 @@
-"""Turn what staff type into typed values: dates, progress, unit names, 编号 (SPEC §3.4).
+"""Turn what staff type into typed values: dates, progress, unit names, 编号 (docs/rules.md §3.1, §11).
 
 Every parser raises ``ValueError`` with a short Chinese reason; the reader turns that into a
 ``Problem`` naming the cell. Nothing here guesses: a value is either understood or refused.
@@ -96,7 +96,7 @@ def split_list(text: str) -> list[str]:
 
 
 def parse_date(value: object, *, today: date) -> date:
-    """Parse a date cell (real date, Excel serial, or one of the text forms of SPEC §3.4)."""
+    """Parse a date cell (real date, Excel serial, or one of the text forms of docs/rules.md §3.1, §11)."""
     if isinstance(value, date):
         day = value.date() if isinstance(value, datetime) else value
         if not YEAR_MIN <= day.year <= YEAR_MAX:

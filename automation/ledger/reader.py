@@ -1,4 +1,4 @@
-"""Read a ledger workbook fast (python-calamine) into a normalised ``Ledger`` (SPEC §3.1, §3.4).
+"""Read a ledger workbook fast (python-calamine) into a normalised ``Ledger`` (docs/rules.md §3.1, §11; README 台账结构).
 
 Headers are found by name (a title row above them, reordered, hidden and extra columns are
 fine); each value keeps its cell address so every problem names the cell to fix. Reading
@@ -23,10 +23,11 @@ from automation.ledger.normalize import (
     parse_date,
     parse_progress,
     split_list,
-    suggest_from,
 )
+from automation.ledger.settings_sheet import read_settings
 from automation.ledger.sheet_table import HEADER_SCAN_ROWS, FormulaScan, Table, load_table, rows_of
-from automation.models import Feedback, Ledger, Letter, Problem, Settings, Unit
+from automation.models import Feedback, Ledger, Letter, Problem, SheetLayout, Unit
+from automation.settings import Settings
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -41,21 +42,26 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
     with workbook:
         names = visible_sheets(workbook)
         formulas = FormulaScan(path)
-        ledger = Ledger()
+        ledger = Ledger(sheet_names=[m.name for m in workbook.sheets_metadata])
         table = _ledger_table(workbook, names, formulas, ledger.problems)
-        units = _read_units(_table(workbook, names, schema.UNITS, formulas), ledger.problems)
-        ledger.settings = _read_settings(
-            _table(workbook, names, schema.SETTINGS, formulas), ledger.problems
-        )
-        ledger.calendar_overrides = _read_calendar(
-            _table(workbook, names, schema.CALENDAR, formulas), ledger.problems, today
-        )
-        ledger.feedback = _read_feedback(
-            _table(workbook, names, schema.PROGRESS_LOG, formulas), ledger.problems, today
-        )
-        ledger.letters = _read_letters(
-            _table(workbook, names, schema.LETTER_LOG, formulas), ledger.problems, today
-        )
+        tables = {
+            sheet: _table(workbook, names, sheet, formulas)
+            for sheet in (
+                schema.UNITS,
+                schema.SETTINGS,
+                schema.CALENDAR,
+                schema.PROGRESS_LOG,
+                schema.LETTER_LOG,
+            )
+        }
+    units = _read_units(tables[schema.UNITS], ledger.problems)
+    ledger.settings = _read_settings(tables[schema.SETTINGS], ledger.problems)
+    ledger.calendar_overrides = _read_calendar(tables[schema.CALENDAR], ledger.problems, today)
+    ledger.feedback = _read_feedback(tables[schema.PROGRESS_LOG], ledger.problems, today)
+    ledger.letters = _read_letters(tables[schema.LETTER_LOG], ledger.problems, today)
+    ledger.layouts = {sheet: _layout(t) for sheet, t in tables.items() if t is not None}
+    if table is not None:
+        ledger.layouts[schema.LEDGER] = _layout(table)
     ledger.units = units
     if table is not None:
         ledger.ledger_sheet = table.sheet
@@ -67,6 +73,16 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
         ledger.computed_seen = _computed_values(table)
     ledger.problems.sort(key=lambda p: _reading_order(p, ledger.ledger_sheet))
     return ledger
+
+
+def _layout(table: Table) -> SheetLayout:
+    return SheetLayout(
+        table.sheet,
+        table.header_row,
+        dict(table.columns),
+        max(table.last_row, table.header_row),
+        max(table.max_col, *table.columns.values()),
+    )
 
 
 def _computed_values(table: Table) -> dict[int, dict[str, object]]:
@@ -96,8 +112,8 @@ def _reading_order(problem: Problem, ledger_sheet: str) -> tuple:
 # --- opening -----------------------------------------------------------------------------
 
 
-def open_workbook(path: Path) -> CalamineWorkbook:
-    """Open ``path`` with calamine, telling apart missing, locked, encrypted and non-workbook files."""
+def check_file(path: Path) -> None:
+    """Raise LedgerUnreadable when ``path`` is missing or a folder."""
     where = str(path)
     if not path.exists():
         raise LedgerUnreadable("找不到台账文件", "请检查文件路径和文件名是否正确", path=where)
@@ -105,6 +121,12 @@ def open_workbook(path: Path) -> CalamineWorkbook:
         raise LedgerUnreadable(
             "这是一个文件夹而不是台账文件", "请指定 .xlsx 或 .xlsm 文件", path=where
         )
+
+
+def open_workbook(path: Path) -> CalamineWorkbook:
+    """Open ``path`` with calamine, telling apart missing, locked, encrypted and non-workbook files."""
+    where = str(path)
+    check_file(path)
     try:
         with path.open("rb") as f:
             head = f.read(8)
@@ -238,69 +260,21 @@ def _read_units(table: Table | None, problems: list[Problem]) -> list[Unit]:
 
 
 def _read_settings(table: Table | None, problems: list[Problem]) -> Settings:
-    values: dict[str, object] = {}
-    for row, v in rows_of(table, problems):
-        name = header_key(v.get("name", ""))
-        if not name:
-            continue
-        setting = schema.SETTINGS_BY_NAME.get(name)
-        if setting is None:
-            near = suggest_from(name, list(schema.SETTINGS_BY_NAME))
-            problems.append(
-                Problem(
-                    table.sheet,
-                    table.cell("name", row),
-                    f"不认识的参数“{name}”，已忽略",
-                    f"是否为：{'、'.join(near)}？"
-                    if near
-                    else "请对照 duban init 生成的参数表填写参数名",
-                )
-            )
-            continue
-        raw = v.get("value", "")
-        if raw in ("", None) or "value" not in table.columns:
-            continue
-        try:
-            values[setting.key] = _setting_value(raw, setting.kind)
-        except ValueError as e:
-            problems.append(
-                Problem(
-                    table.sheet,
-                    table.cell("value", row),
-                    f"参数“{setting.name}”的值“{clean(raw)}”无效：{e}，已按默认值 {setting.default} 计算",
-                    f"请改正，如：{setting.default}" if setting.default != "" else "请改正或清空",
-                )
-            )
-    return Settings(values)
-
-
-def _setting_value(raw: object, kind: str) -> object:
-    text = clean(raw)
-    if kind == "int":
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer():
-            return int(raw)
-        if re.fullmatch(r"-?\d+", text):
-            return int(text)
-        raise ValueError("应为整数")
-    if kind == "float":
-        try:
-            return float(
-                raw if isinstance(raw, int | float) and not isinstance(raw, bool) else text
-            )
-        except ValueError:
-            raise ValueError("应为数字") from None
-    if kind == "time":
-        m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::00)?", text)
-        if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-            raise ValueError("应为 HH:MM 格式的时间")
-        return f"{int(m.group(1)):02d}:{m.group(2)}"
-    if kind == "email":
-        emails = split_list(text)
-        bad = [e for e in emails if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", e)]
-        if bad:
-            raise ValueError(f"“{bad[0]}”不是有效的邮箱地址")
-        return ",".join(emails)
-    return text
+    if table is None:
+        return Settings()
+    has_value = "value" in table.columns
+    rows = (
+        (
+            v.get("name", ""),
+            v.get("value", "") if has_value else "",
+            table.cell("name", row),
+            table.cell("value", row) if has_value else "",
+        )
+        for row, v in rows_of(table, problems)
+    )
+    settings, found = read_settings(rows, table.sheet)
+    problems.extend(found)
+    return settings
 
 
 def _read_calendar(table: Table | None, problems: list[Problem], today: date) -> dict[date, bool]:

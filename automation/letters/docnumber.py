@@ -14,7 +14,9 @@ from collections.abc import Iterable
 
 from automation import schema
 from automation.history import History
-from automation.models import Letter, Settings
+from automation.models import Letter
+from automation.schema import LetterType
+from automation.settings import Settings
 
 # 〔〕 is the standard; staff also type [], ［］, () or （） and zero-padded numbers.
 _DOC_NO = re.compile(
@@ -36,11 +38,8 @@ def parse_doc_no(text: str) -> tuple[str, int, int] | None:
 
 
 def prefix_for(letter_type: str, settings: Settings) -> str:
-    """Return the 文号 prefix of a letter type from 参数设置 (its default when blank)."""
-    spec = schema.LETTERS[letter_type]
-    default = schema.SETTINGS_BY_KEY[spec.prefix_key].default
-    value = str(settings.get(spec.prefix_key, default) or "").strip()
-    return value or str(default)
+    """Return the 文号 prefix of a letter type from 参数设置 (its default when left blank)."""
+    return str(getattr(settings, schema.LETTERS[LetterType(letter_type)].prefix_key))
 
 
 def highest_registered(letters: Iterable[Letter], prefix: str, year: int) -> int:

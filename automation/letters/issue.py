@@ -15,18 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 
 from automation import schema
-from automation.errors import DubanError, WriteFailed
+from automation.errors import UsageError, WriteFailed
+from automation.evaluate import Evaluation
 from automation.history import History
-from automation.ledger.normalize import UnitMatcher, did_you_mean
-from automation.ledger.reader import open_workbook, visible_sheets
-from automation.ledger.sheet_table import FormulaScan, load_table
 from automation.letters import docnumber, docx_render
 from automation.letters import selection as letters
-from automation.models import GeneratedSheet, Ledger, Letter, Outcome, WritePlan
+from automation.models import GeneratedSheet, Ledger, Letter, WritePlan
+from automation.units import resolve_unit
 
 
 @dataclass(frozen=True)
@@ -105,36 +103,22 @@ def check_request(request: LetterRequest, ledger: Ledger) -> LetterRequest:
     """Return the request with its unit made canonical (an alias is fine); raise for unknown ones."""
     for kind in request.types:
         if kind not in schema.LETTER_TYPES:
-            raise DubanError(
+            raise UsageError(
                 f"文书类型“{kind}”无法识别", f"请写成 {'、'.join(schema.LETTER_TYPES)} 之一"
             )
     if not request.unit:
         return request
-    matcher = UnitMatcher(ledger.units)
-    unit = matcher.match(request.unit)
-    if unit is None:
-        hint = did_you_mean(matcher.suggest(request.unit))
-        raise DubanError(
-            f"责任单位表中没有“{request.unit}”", f"{hint}请写成责任单位表中的单位名称或别名"
-        )
-    return replace(request, unit=unit)
+    return replace(request, unit=resolve_unit(ledger, request.unit))
 
 
-def issue_letters(
-    path: Path,
-    ledger: Ledger,
-    outcome: Outcome,
-    issued: Sequence[Letter],
-    history: History | None,
-    today: date,
-    request: LetterRequest,
-) -> Batch:
+def issue_letters(evaluation: Evaluation, history: History | None, request: LetterRequest) -> Batch:
     """Choose, number and render today's letters; with no history (dry run) only report them."""
+    ledger, today = evaluation.ledger, evaluation.today
     request = check_request(request, ledger)
-    known = [*ledger.letters, *issued]  # 发文登记 and history; a letter in both counts once
+    known = evaluation.letters  # 发文登记 and history, each once
     drafts = letters.select(
         ledger,
-        outcome,
+        evaluation.outcome,
         known,
         today,
         types=request.types or None,
@@ -144,8 +128,10 @@ def issue_letters(
     if history is None:
         batch.notes.append(_plan_note(drafts))
         return batch
-    batch.log_sheet, batch.log_columns = letter_log_layout(path)
-    folder = Path(path).parent
+    layout = ledger.layouts.get(schema.LETTER_LOG)
+    if layout is not None:
+        batch.log_sheet, batch.log_columns = layout.name, dict(layout.columns)
+    folder = Path(evaluation.path).parent
     templates: dict[str, docx_render.LetterTemplate] = {}
     try:
         for draft in drafts:
@@ -185,22 +171,6 @@ def _plan_note(drafts: Sequence[letters.Draft]) -> str:
         + "，".join(f"{k} {v} 份" for k, v in counts.items())
         + "（未编号、未生成文件）"
     )
-
-
-def letter_log_layout(path: Path) -> tuple[str | None, dict[str, int]]:
-    """Return the 发文登记 sheet's name and column map as staff arranged it (None when absent)."""
-    with open_workbook(Path(path)) as workbook:
-        for name in visible_sheets(workbook):
-            if name.strip() == schema.LETTER_LOG:
-                table = load_table(
-                    workbook,
-                    name,
-                    schema.LETTER_LOG_COLUMNS,
-                    FormulaScan(Path(path)),
-                    min_matches=2,
-                )
-                return name, dict(table.columns) if table.header_row else {}
-    return None, {}
 
 
 def record_issued(history: History, batch: Batch, request: LetterRequest, report) -> None:

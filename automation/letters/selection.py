@@ -43,10 +43,11 @@ from automation.rules.scoring import (
     period_containing,
 )
 from automation.rules.scoring import OVERDUE as OVERDUE_RULE
-from automation.rules.status import DONE_LATE, FEEDBACK_LATE, OVERDUE
 from automation.rules.workdays import WorkCalendar
+from automation.schema import Level, Light, Status
 
 NOTICE, REMINDER_LETTER, RECTIFY, BULLETIN = schema.LETTER_TYPES
+DONE_LATE, FEEDBACK_LATE, OVERDUE = Status.DONE_LATE, Status.FEEDBACK_LATE, Status.OVERDUE
 NEW_ITEM_WORKDAYS = 5
 REMIND_EVERY_WORKDAYS = 5
 RECTIFY_WORKDAYS = 5
@@ -54,8 +55,8 @@ RECEIPT_WORKDAYS = 2
 REPLY_WORKDAYS = 3
 ALL_UNITS = "各责任单位"
 
-_LEVEL_RANK = {level: i for i, level in enumerate(schema.LEVELS)}
-_INACTIVE_LIGHTS = ("灰", "蓝")
+_LEVEL_RANK = {level: i for i, level in enumerate(Level)}
+_INACTIVE_LIGHTS = (Light.GREY, Light.BLUE)
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,9 @@ def select(
 def _common(ledger: Ledger, today: date) -> dict:
     s = ledger.settings
     return {
-        "office": str(s.get("office_name") or ""),
-        "contact": str(s.get("contact") or ""),
-        "phone": str(s.get("contact_phone") or ""),
+        "office": s.office_name,
+        "contact": s.contact,
+        "phone": s.contact_phone,
         "date_cn": date_cn(today),
     }
 
@@ -182,7 +183,7 @@ def _overdue_by_unit(
     cal: WorkCalendar,
     *,
     letter_type: str,
-    min_level: str,
+    min_level: Level,
     every: int,
 ) -> dict[str, list[tuple[Item, ItemResult]]]:
     """Group the overdue items at min_level or above, not named by letter_type in the last ``every`` working days."""
@@ -227,7 +228,7 @@ def reminders(
         today,
         cal,
         letter_type=REMINDER_LETTER,
-        min_level="催办",
+        min_level=Level.URGE,
         every=REMIND_EVERY_WORKDAYS,
     )
     common = _common(ledger, today)
@@ -258,7 +259,7 @@ def rectifications(
         today,
         cal,
         letter_type=RECTIFY,
-        min_level="限期整改",
+        min_level=Level.RECTIFY,
         every=RECTIFY_WORKDAYS,
     )
     common = _common(ledger, today)
@@ -284,7 +285,7 @@ def _unit_order(ledger: Ledger, groups: dict[str, list]) -> list[str]:
 
 
 def _period_kind(ledger: Ledger) -> str:
-    return PERIOD_WORDS.get(str(ledger.settings.get("score_period") or "季度").strip(), "quarter")
+    return PERIOD_WORDS[ledger.settings.score_period]
 
 
 def last_workday(start: date, end: date, cal: WorkCalendar) -> date:
@@ -327,13 +328,8 @@ def bulletins(
 
 def totals(results: Sequence[ItemResult]) -> dict:
     """Count the period's overall figures for the bulletin."""
-    counted = [
-        r
-        for r in results
-        if r.status
-        not in (schema.STATUS_CANCELLED, schema.STATUS_ADJUSTED, schema.STATUS_SUSPENDED)
-    ]
-    done = [r for r in counted if r.light == "蓝" or r.status == schema.STATUS_CLOSED]
+    counted = [r for r in results if r.status not in schema.SET_ASIDE]
+    done = [r for r in counted if r.status in schema.DONE_STATUSES]
     late = sum(r.status == DONE_LATE for r in done)
     rate = f"{(len(done) - late) / len(done) * 100:.1f}%" if done else "—"
     return {
@@ -341,7 +337,7 @@ def totals(results: Sequence[ItemResult]) -> dict:
         "done": len(done),
         "active": len(counted) - len(done),
         "overdue": sum(r.status == OVERDUE for r in counted),
-        "due_soon": sum(r.status == "临期" for r in counted),
+        "due_soon": sum(r.status == Status.DUE_SOON for r in counted),
         "late_feedback": sum(r.status == FEEDBACK_LATE for r in counted),
         "on_time_rate": rate,
     }
@@ -371,17 +367,14 @@ def lead_counts(ledger: Ledger, outcome: Outcome) -> dict[str, dict[str, int]]:
     for item, result in _pairs(ledger, outcome):
         if item.unit and result.status == OVERDUE:
             counts[item.unit]["overdue"] += 1
-            counts[item.unit]["red"] += result.level == RED
+            counts[item.unit]["red"] += result.level == Level.RED_CARD
     return counts
 
 
 def praise_and_criticism(scores: Sequence[UnitScore], ledger: Ledger, outcome: Outcome) -> dict:
     """Return the praise text and the criticised units (with the reason) for the bulletin."""
-    top = int(ledger.settings.get("praise_top") or 3)
-    try:
-        floor = float(ledger.settings.get("criticise_below") or 90)
-    except (TypeError, ValueError):
-        floor = float(schema.SETTINGS_BY_KEY["criticise_below"].default)
+    top = ledger.settings.praise_top
+    floor = ledger.settings.criticise_below
     lead = lead_counts(ledger, outcome)
     criticised = []
     for s in scores:

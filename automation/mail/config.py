@@ -1,6 +1,6 @@
 """SMTP settings from ``duban.toml`` beside the workbook or ``DUBAN_SMTP_*`` environment variables.
 
-Secrets never live in the workbook (SPEC §6). The password is kept out of ``repr`` and out
+Secrets never live in the workbook (README 安全承诺). The password is kept out of ``repr`` and out
 of every message this module raises, so it cannot end up on screen or in a log.
 Environment variables win over the file, so a scheduled task can keep the password out of it.
 """

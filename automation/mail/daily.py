@@ -1,6 +1,8 @@
 """The daily job: on every working day, refresh and issue letters → send the reminders (`duban daily`).
 
-Driven by the ``schedule`` library. The clock and the sleep are parameters, so a test can
+A small loop: sleep until the next 每日发送时间, run, repeat. The clock and the sleep are
+parameters (``schedule``'s own clock cannot be injected without subclassing its private
+methods), so a test can
 walk the loop through a fortnight of holidays and 调休 Saturdays in milliseconds without
 touching the real time. A failed day is logged and mailed to 督查室邮箱; the loop goes on.
 """
@@ -15,8 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-
-import schedule
 
 from automation.errors import ConfigError, DubanError
 from automation.ledger import reader
@@ -51,40 +51,11 @@ class DayResult:
         return not self.error
 
 
-class _ClockedJob(schedule.Job):
-    """A daily ``schedule`` job that asks an injected clock for the time instead of the system."""
-
-    def __init__(self, interval: int, scheduler: schedule.Scheduler, clock: Callable[[], datetime]):
-        super().__init__(interval, scheduler)
-        self._clock = clock
-
-    @property
-    def should_run(self) -> bool:
-        return self._clock() >= self.next_run
-
-    def _schedule_next_run(self) -> None:
-        now = self._clock()
-        next_run = self._move_to_at_time(now)
-        while next_run <= now:
-            next_run += timedelta(days=self.interval)
-        self.next_run = next_run
-
-
-class _ClockedScheduler(schedule.Scheduler):
-    """A ``schedule.Scheduler`` whose jobs and idle time follow an injected clock."""
-
-    def __init__(self, clock: Callable[[], datetime]):
-        super().__init__()
-        self._clock = clock
-
-    def every(self, interval: int = 1) -> schedule.Job:
-        return _ClockedJob(interval, self, self._clock)
-
-    @property
-    def idle_seconds(self) -> float | None:
-        if not self.next_run:
-            return None
-        return (self.next_run - self._clock()).total_seconds()
+def next_run(now: datetime, at: str) -> datetime:
+    """Return the first moment at ``at`` (HH:MM) strictly after ``now``."""
+    hour, minute = map(int, at.split(":"))
+    run = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return run if run > now else run + timedelta(days=1)
 
 
 class DailyJob:
@@ -111,8 +82,8 @@ class DailyJob:
         # Read once at start: a broken ledger or config should stop `duban daily` at once,
         # not fail silently at 08:30 the next morning.
         ledger = reader.read_ledger(self.path, today=clock().date())
-        self.office_email = str(ledger.settings.office_email or "").strip()
-        self.at = _valid_at(at or str(ledger.settings.daily_time or "08:30"))
+        self.office_emails = ledger.settings.office_email
+        self.at = _valid_at(at or ledger.settings.daily_time)
         load_smtp_config(self.path, env, required=True)
 
     def close(self) -> None:
@@ -123,12 +94,16 @@ class DailyJob:
 
     def run_forever(self, *, stop: Callable[[], bool] = lambda: False) -> None:
         """Run the cycle every day at ``self.at`` until stop() is true (never, from the CLI)."""
-        scheduler = _ClockedScheduler(self._clock)
-        scheduler.every().day.at(self.at).do(self.run_once)
+        due = next_run(self._clock(), self.at)
         self.log.info("每日任务已启动：台账 %s，每天 %s 检查，工作日发送提醒", self.path, self.at)
         while not stop():
-            scheduler.run_pending()
-            idle = scheduler.idle_seconds or MAX_NAP_SECONDS
+            now = self._clock()
+            if now >= due:
+                self.run_once()
+                due = next_run(self._clock(), self.at)
+                continue
+            # Short naps, so a suspended laptop or a changed clock is noticed within minutes.
+            idle = (due - now).total_seconds()
             self._sleep(min(max(idle, 1.0), MAX_NAP_SECONDS))
 
     def run_once(self) -> DayResult:
@@ -153,7 +128,7 @@ class DailyJob:
         if not WorkCalendar(ledger.calendar_overrides).is_workday(today):
             self.log.info("%s 不是工作日（节假日或周末），今日不发送提醒", today.isoformat())
             return DayResult(today, False)
-        self.office_email = str(ledger.settings.office_email or "").strip() or self.office_email
+        self.office_emails = ledger.settings.office_email or self.office_emails
         self.log.info("%s 开始每日任务", today.isoformat())
         # One pass refreshes the ledger and issues the letters due (催办函 among them), so
         # the mails below can attach today's 催办函.
@@ -167,7 +142,7 @@ class DailyJob:
             send=True,
             now=now,
             env=self._env,
-            computed=(refreshed.ledger, refreshed.outcome),
+            evaluation=refreshed.evaluation,
             **self._mail_options,
         )
         self.log.info("提醒邮件：\n%s", report.summary())
@@ -175,15 +150,16 @@ class DailyJob:
         return DayResult(today, True, report)
 
     def _mail_failure(self, today: date, now: datetime, text: str) -> None:
-        if not valid_address(self.office_email):
+        to = [a for a in self.office_emails if valid_address(a)]
+        if not to:
             self.log.error("未设置有效的“督查室邮箱”，失败告警未能发出")
             return
         try:
             config = load_smtp_config(self.path, self._env, required=True)
-            msg = failure_message(config.sender, self.office_email, self.path, today, text, now)
+            msg = failure_message(config.sender, ", ".join(to), self.path, today, text, now)
             with Mailer(config, **self._mail_options) as mailer:
-                mailer.send(msg, [self.office_email])
-            self.log.info("失败告警已发送至 %s", self.office_email)
+                mailer.send(msg, to)
+            self.log.info("失败告警已发送至 %s", "、".join(to))
         except (DeliveryError, DubanError) as e:
             self.log.error("失败告警也未能发送：%s", e)
 

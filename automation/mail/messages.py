@@ -22,13 +22,15 @@ from automation import schema
 from automation.letters.docx_render import safe_name
 from automation.mail.config import valid_address
 from automation.models import Item, ItemResult, Ledger, Outcome, Problem, Unit
+from automation.schema import LetterType, Status
+from automation.settings import Settings
 
 KIND_UNIT = "unit"
 KIND_LEADERS = "leaders"
 # Statuses a unit is reminded of, in the order the mail lists them.
-REMIND_STATUSES = ("逾期", "反馈逾期", "临期")
+REMIND_STATUSES = (Status.OVERDUE, Status.FEEDBACK_LATE, Status.DUE_SOON)
 OUTPUT_DIR = "输出"
-LETTERS_DIR = "催办函"
+LETTERS_DIR = str(LetterType.REMINDER)
 LEADERS_NAME = "领导汇总"
 WORST_UNITS = 5
 
@@ -80,12 +82,12 @@ def build_messages(
         if result.status in REMIND_STATUSES and item.unit:
             due[item.unit].append((item, result))
     units = {u.name: u for u in ledger.units}
-    office = str(ledger.settings.office_name)
+    office = ledger.settings.office_name
     problems: list[Problem] = []
     messages: list[Outgoing] = []
     unreachable: list[str] = []
 
-    leaders = _leader_addresses(str(ledger.settings.leader_emails or ""), problems)
+    leaders = _leader_addresses(ledger.settings, problems)
     for name in sorted(due, key=lambda n: (_severity(due[n]), n)):
         unit = units.get(name)
         to, cc = _unit_addresses(name, unit, len(due[name]), problems)
@@ -114,7 +116,7 @@ def build_messages(
         )
 
     if leaders:
-        overdue = sorted(((i, r) for i, r in pairs if r.status == "逾期"), key=_order)
+        overdue = sorted(((i, r) for i, r in pairs if r.status == Status.OVERDUE), key=_order)
         counts = _counts([(i, r) for i, r in pairs if r.status in REMIND_STATUSES])
         worst = sorted(due, key=lambda n: (_severity(due[n]), n))[:WORST_UNITS]
         worst_rows = [(n, _counts(due[n])) for n in worst]
@@ -145,33 +147,18 @@ def build_messages(
 # --- recipients -------------------------------------------------------------------------
 
 
-def _leader_addresses(text: str, problems: list[Problem]) -> tuple[str, ...]:
-    name = schema.SETTINGS_BY_KEY["leader_emails"].name
-    addresses = [
-        a.strip()
-        for a in text.replace("；", ",").replace(";", ",").replace("，", ",").split(",")
-        if a.strip()
-    ]
-    if not addresses:
+def _leader_addresses(settings: Settings, problems: list[Problem]) -> tuple[str, ...]:
+    """Return 领导邮箱 (already checked when 参数设置 was read); say so when there is none."""
+    if not settings.leader_emails:
         problems.append(
             Problem(
                 schema.SETTINGS,
-                name,
+                settings.cell("leader_emails"),
                 "未设置领导邮箱，领导汇总邮件无法发送",
                 "请在参数设置表“领导邮箱”一行填写邮箱，多个用逗号分隔",
             )
         )
-    bad = [a for a in addresses if not valid_address(a)]
-    for address in bad:
-        problems.append(
-            Problem(
-                schema.SETTINGS,
-                name,
-                f"领导邮箱“{address}”不是有效邮箱，已跳过",
-                "请改为如 leader@example.gov.cn 的邮箱",
-            )
-        )
-    return tuple(a for a in addresses if a not in bad)
+    return settings.leader_emails
 
 
 def _unit_addresses(
@@ -228,7 +215,7 @@ def _order(pair: tuple[Item, ItemResult]) -> tuple:
 
 def _severity(rows: list[tuple[Item, ItemResult]]) -> tuple:
     counts = _counts(rows)
-    return (-counts["逾期"], -counts["反馈逾期"], -counts["临期"])
+    return tuple(-counts[s] for s in REMIND_STATUSES)
 
 
 def _counts(rows) -> dict[str, int]:
@@ -256,9 +243,9 @@ def _rows(pairs) -> list[dict[str, object]]:
     rows = []
     for item, result in pairs:
         deadline = item.effective_deadline
-        if result.status == "逾期":
+        if result.status == Status.OVERDUE:
             days = f"逾期{result.days_overdue}个工作日"
-        elif result.status == "临期":
+        elif result.status == Status.DUE_SOON:
             days = f"剩余{result.days_left}个工作日"
         else:
             days = (

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from automation.errors import ConfigError, SendFailed, WriteFailed
-from automation.history import DB_NAME, History
-from automation.ledger import reader
-from automation.ledger.normalize import suggest_from
+from automation import store
+from automation.errors import SendFailed, WriteFailed
+from automation.evaluate import Evaluation, evaluate_readonly
 from automation.mail.config import load_smtp_config
 from automation.mail.mailer import DeliveryError, Mailer
 from automation.mail.messages import (
@@ -27,8 +26,8 @@ from automation.mail.messages import (
     letters_folder,
 )
 from automation.mail.sendlog import SendLog
-from automation.models import Ledger, Outcome, Problem
-from automation.rules import engine
+from automation.models import Problem
+from automation.units import resolve_unit
 
 MAIL_DIR = "邮件"
 PLACEHOLDER_SENDER = "duban@localhost"
@@ -50,25 +49,53 @@ class NotifyReport:
     written: list[Path] = field(default_factory=list)  # .eml files of a dry run
     notes: list[str] = field(default_factory=list)
 
+    def state_of(self, o: Outgoing) -> str:
+        """Return what happened to one message, in Chinese."""
+        failed = {id(m): reason for m, reason in self.failed}
+        if o in self.skipped:
+            return "已跳过（今日已发送）"
+        if o in self.held:
+            return "未处理（超出 --limit）"
+        if any(o is m for m in self.sent):
+            return "已发送"
+        if id(o) in failed:
+            return f"失败：{failed[id(o)]}"
+        return "待发送"
+
+    def as_dict(self) -> dict:
+        """Return what `duban notify --json` prints."""
+        return {
+            "ok": not self.failed,
+            "ledger": str(self.path),
+            "today": self.today.isoformat(),
+            "send": self.send,
+            "messages": [
+                {
+                    "unit": o.unit,
+                    "kind": o.kind,
+                    "subject": o.subject,
+                    "recipients": list(o.recipients),
+                    "attachments": list(o.attachments),
+                    "state": self.state_of(o),
+                }
+                for o in self.messages
+            ],
+            "sent": len(self.sent),
+            "skipped": len(self.skipped),
+            "failed": len(self.failed),
+            "written": [str(p) for p in self.written],
+            "problems": [p.as_dict() for p in self.problems],
+            "notes": self.notes,
+        }
+
     def summary(self) -> str:
         """Describe the run in Chinese: one line per message, then the counts."""
         lines = [
             f"{self.today.isoformat()} 提醒邮件{'发送' if self.send else '试运行（未发送，加 --send 才发送）'}："
         ]
         lines += self.notes
-        done = {id(o) for o in self.sent}
-        failed = {id(o): reason for o, reason in self.failed}
         for o in self.messages:
-            if o in self.skipped:
-                mark = "已跳过（今日已发送）"
-            elif o in self.held:
-                mark = "未处理（超出 --limit）"
-            elif id(o) in done:
-                mark = "已发送"
-            elif id(o) in failed:
-                mark = f"失败：{failed[id(o)]}"
-            else:
-                mark = "待发送"
+            mark = self.state_of(o)
             extra = f"，附件：{'、'.join(o.attachments)}" if o.attachments else ""
             lines.append(f"  [{mark}] {o.subject} → {', '.join(o.recipients)}{extra}")
         if not self.messages:
@@ -111,7 +138,7 @@ def notify(
     unit: str | None = None,
     now: datetime | None = None,
     env: Mapping[str, str] | None = None,
-    computed: tuple[Ledger, Outcome] | None = None,
+    evaluation: Evaluation | None = None,
     attempts: int = 4,
     backoff: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
@@ -119,7 +146,8 @@ def notify(
     """Build the day's reminders for a ledger and write them as .eml files, or send them."""
     path = Path(path)
     now = now or datetime.now()
-    ledger, outcome = computed or _compute(path, today)
+    evaluation = evaluation or evaluate_readonly(path, today)
+    ledger, outcome = evaluation.ledger, evaluation.outcome
     report = NotifyReport(path, today, send)
     config = load_smtp_config(path, env, required=send)
     if config is None:
@@ -129,7 +157,8 @@ def notify(
         ledger, outcome, sender=sender, now=now, letters_dir=letters_folder(path, today)
     )
     if unit is not None:
-        messages = _only_unit(messages, ledger, unit)
+        wanted = resolve_unit(ledger, unit)
+        messages = [o for o in messages if o.unit == wanted and o.kind != KIND_LEADERS]
     report.messages = messages
     sent_keys = _sent_keys(path, today, create=send)
     report.skipped = [o for o in messages if o.key in sent_keys]
@@ -185,41 +214,11 @@ def _send_each(report: NotifyReport, pending: list[Outgoing], mailer: Mailer, lo
             )
 
 
-def _compute(path: Path, today: date) -> tuple[Ledger, Outcome]:
-    """Read and compute as the refresh does (letters and levels from history), writing nothing."""
-    ledger = reader.read_ledger(path, today=today)
-    letters, previous = list(ledger.letters), {}
-    if (path.parent / DB_NAME).exists():
-        with History(path) as history:
-            known = {letter.doc_no for letter in letters}
-            letters += [letter for letter in history.letters() if letter.doc_no not in known]
-            previous = history.previous_levels()
-    return ledger, engine.compute(ledger, today, letters=letters, previous_levels=previous)
-
-
 def _sent_keys(path: Path, today: date, *, create: bool) -> set[tuple[str, str, str]]:
-    if not create and not (path.parent / DB_NAME).exists():
+    if not create and not store.exists(path):
         return set()  # a dry run never creates the database
     with SendLog(path) as log:
         return log.sent_keys(today)
-
-
-def _only_unit(messages: list[Outgoing], ledger: Ledger, wanted: str) -> list[Outgoing]:
-    wanted = wanted.strip()
-    names = {u.name: u.name for u in ledger.units}
-    for u in ledger.units:
-        for alias in u.aliases:
-            names.setdefault(alias, u.name)
-    for o in messages:
-        names.setdefault(o.unit, o.unit)
-    if wanted not in names:
-        near = suggest_from(wanted, list(names))
-        raise ConfigError(
-            f"--unit：找不到单位“{wanted}”",
-            f"是否为：{'、'.join(near)}？" if near else "请填写责任单位表中的单位名称或别名",
-        )
-    name = names[wanted]
-    return [o for o in messages if o.unit == name and o.kind != KIND_LEADERS]
 
 
 def _write_eml(path: Path, today: date, pending: list[Outgoing]) -> list[Path]:

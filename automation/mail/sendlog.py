@@ -2,8 +2,7 @@
 
 One row per (day, kind, unit), written right after the server accepted the message and
 never before, so a rerun after a crash or a failure sends exactly what is missing. The
-table lives in ``.duban/history.sqlite`` beside history.py's tables; it is created with
-``CREATE TABLE IF NOT EXISTS`` and leaves that file's ``user_version`` alone.
+table lives in the workbook's one database, created by its migrations (automation.store).
 """
 
 from __future__ import annotations
@@ -15,57 +14,18 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from automation import errors
-from automation.history import DB_NAME
+from automation.store import Store
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS mail_sent (
-    day TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    unit TEXT NOT NULL,
-    recipients TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    message_id TEXT,
-    sent_at TEXT NOT NULL,
-    PRIMARY KEY (day, kind, unit)
-);
-CREATE TABLE IF NOT EXISTS mail_lock (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    owner TEXT NOT NULL,
-    since TEXT NOT NULL
-)
-"""
 # A sending run refreshes its lock after every message; one silent for this long has died.
 STALE_LOCK = timedelta(minutes=30)
 
 
-class SendLog:
-    """The mail_sent table of one workbook's ``.duban/history.sqlite``."""
+class SendLog(Store):
+    """The mail_sent table of one workbook's database (see automation.store)."""
 
     def __init__(self, ledger_path: Path):
-        self.path = Path(ledger_path).parent / DB_NAME
+        super().__init__(ledger_path)
         self._owner = ""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                self._db.execute(statement)
-        except (OSError, sqlite3.Error) as e:
-            raise errors.WriteFailed(
-                f"无法打开发送记录数据库（{e}）",
-                "请检查台账所在文件夹是否可写",
-                path=str(self.path),
-            ) from e
-
-    def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
-
-    def __enter__(self) -> SendLog:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def acquire(self, now: datetime) -> None:
         """Take the sending lock, so two runs at once cannot both send a unit's reminder."""

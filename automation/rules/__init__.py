@@ -1,1 +1,1 @@
-"""The pure rules core (SPEC §4): working days, feedback cadence, status, escalation, scores."""
+"""The pure rules core (docs/rules.md §2–§9): working days, feedback cadence, status, escalation, scores."""

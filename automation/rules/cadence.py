@@ -1,4 +1,4 @@
-"""Feedback cadence (反馈周期): parse the free text and list its nodes (SPEC §4.3).
+"""Feedback cadence (反馈周期): parse the free text and list its nodes (docs/rules.md §7).
 
 Accepted forms (full-width digits, spaces, ``号`` for ``日`` and the separators
 ``、，,；;和及`` are tolerated, as are a trailing ``前`` and a trailing
@@ -313,7 +313,7 @@ def next_feedback_on(
     today: date,
     cal: WorkCalendar,
 ) -> date | None:
-    """Return 下次反馈日: the node after the one the latest feedback covers (SPEC §4.3).
+    """Return 下次反馈日: the node after the one the latest feedback covers (docs/rules.md §7).
 
     With no feedback it is the first node scheduled on or after 交办日期. None when there
     is no cadence, or neither a (valid) feedback nor 交办日期 to count from. ``today`` is

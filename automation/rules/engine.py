@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from automation import schema
-from automation.models import Item, ItemResult, Ledger, Letter, Outcome, Problem, Settings
-from automation.rules.escalation import RED, YELLOW, Ladder, level_for
+from automation.models import Item, ItemResult, Ledger, Letter, Outcome, Problem
+from automation.rules.escalation import Ladder, level_for
 from automation.rules.scoring import (
     PERIOD_WORDS,
     ItemFacts,
@@ -21,73 +21,11 @@ from automation.rules.scoring import (
     period_containing,
     score_units,
 )
-from automation.rules.status import OVERDUE, Assessment, assess
+from automation.rules.status import Assessment, assess
 from automation.rules.workdays import WorkCalendar
+from automation.schema import LetterType, Level, Light, Status
 
-REMINDER_LETTER = "催办函"
-YELLOW_LETTER = "黄牌"
 CALENDAR_FIX = "请在节假日调整表补录该年度放假和调休安排"
-
-_INT_SETTINGS = (
-    "due_soon_days",
-    "remind_from",
-    "rectify_from",
-    "yellow_from",
-    "red_from",
-    "yellow_after_reminders",
-)
-_FLOAT_SETTINGS = (
-    "lag_threshold",
-    "score_base",
-    "w_late_feedback",
-    "w_overdue",
-    "w_reminder",
-    "w_yellow",
-    "w_red",
-    "w_early",
-    "co_unit_factor",
-)
-
-
-def _numbers(settings: Settings, problems: list[Problem]) -> dict[str, float]:
-    """Read the numeric settings, falling back to the default (and saying so) when invalid."""
-    values: dict[str, float] = {}
-    for key in _INT_SETTINGS + _FLOAT_SETTINGS:
-        spec = schema.SETTINGS_BY_KEY[key]
-        raw = settings.get(key, spec.default)
-        try:
-            number = float(str(raw).strip().rstrip("%"))
-            if number != number or number in (float("inf"), float("-inf")):
-                raise ValueError(raw)
-            values[key] = int(number) if key in _INT_SETTINGS else number
-        except (TypeError, ValueError):
-            values[key] = spec.default
-            problems.append(
-                Problem(
-                    schema.SETTINGS,
-                    "",
-                    f"参数“{spec.name}”的值“{raw}”不是有效数字，已按默认值 {spec.default} 计算",
-                    f"请在参数设置表把“{spec.name}”改为数字，如 {spec.default}",
-                )
-            )
-    return values
-
-
-def _period_kind(settings: Settings, problems: list[Problem]) -> str:
-    raw = str(settings.get("score_period", "季度") or "季度").strip()
-    kind = PERIOD_WORDS.get(raw)
-    if kind is None:
-        name = schema.SETTINGS_BY_KEY["score_period"].name
-        problems.append(
-            Problem(
-                schema.SETTINGS,
-                "",
-                f"参数“{name}”的值“{raw}”无法识别，已按季度考评",
-                f"请把“{name}”填写为 月度、季度 或 年度",
-            )
-        )
-        kind = "quarter"
-    return kind
 
 
 def _distinct_letters(letters: Sequence[Letter], today: date) -> list[Letter]:
@@ -123,10 +61,10 @@ def compute(
 ) -> Outcome:
     """Compute every item's columns, the rule problems and the unit scores as of today."""
     problems: list[Problem] = []
-    numbers = _numbers(ledger.settings, problems)
-    period = period_containing(today, _period_kind(ledger.settings, problems))
+    settings = ledger.settings
+    period = period_containing(today, PERIOD_WORDS[settings.score_period])
     cal = WorkCalendar(ledger.calendar_overrides)
-    ladder = Ladder(**{k: int(numbers[k]) for k in Ladder.__dataclass_fields__})
+    ladder = Ladder(**{k: getattr(settings, k) for k in Ladder.__dataclass_fields__})
 
     feedback: dict[str, list[date]] = defaultdict(list)
     for row in ledger.feedback:
@@ -138,9 +76,9 @@ def compute(
     issued = _distinct_letters([*ledger.letters, *letters], today)
     for letter in issued:
         for item_id in letter.item_ids:
-            if letter.type == REMINDER_LETTER:
+            if letter.type == LetterType.REMINDER:
                 reminders[item_id.strip()].append(letter.date)
-            elif letter.type == YELLOW_LETTER:
+            elif letter.type == LetterType.YELLOW_CARD:
                 yellow_letters.add(item_id.strip())
 
     results: list[ItemResult] = []
@@ -156,11 +94,11 @@ def compute(
             today,
             cal,
             latest_feedback=latest,
-            due_soon_days=numbers["due_soon_days"],
-            lag_threshold=numbers["lag_threshold"],
+            due_soon_days=settings.due_soon_days,
+            lag_threshold=settings.lag_threshold,
         )
         level = level_for(
-            overdue=a.status == OVERDUE,
+            overdue=a.status == Status.OVERDUE,
             due_soon=a.due_soon,
             days_overdue=a.days_overdue,
             reminder_dates=reminders.get(key, ()),
@@ -184,17 +122,17 @@ def compute(
                 reminder_count=len(reminders.get(key, ())),
             )
         )
-        if a.light != "灰" or a.status == schema.STATUS_CLOSED:
+        if a.light != Light.GREY or a.status == Status.CLOSED:
             facts.append(_facts(item, a, level, dates, period.start, today, cal))
 
     by_id = {item.id.strip(): item for item in ledger.items}
-    factor = numbers["co_unit_factor"]
+    factor = settings.co_unit_factor
     reminder_units = []
     for letter in issued:
-        if letter.type == REMINDER_LETTER and letter.date >= period.start:
+        if letter.type == LetterType.REMINDER and letter.date >= period.start:
             reminder_units.append(_letter_units(letter, by_id, factor))
 
-    scores = score_units([u.name for u in ledger.units], facts, reminder_units, numbers, period)
+    scores = score_units([u.name for u in ledger.units], facts, reminder_units, settings, period)
     problems.extend(_fallback_problems(cal))
     return Outcome(
         today=today, results=results, problems=problems, scores=scores, period=period.label
@@ -204,7 +142,7 @@ def compute(
 def _facts(
     item: Item,
     a: Assessment,
-    level: str,
+    level: Level,
     feedback_dates: list[date],
     start: date,
     today: date,
@@ -225,8 +163,8 @@ def _facts(
         unit=item.unit,
         co_units=item.co_units,
         late_feedbacks=len(late),
-        overdue=a.status == OVERDUE,
-        level=level if level in (YELLOW, RED) else "",
+        overdue=a.status == Status.OVERDUE,
+        level=level if level in (Level.YELLOW_CARD, Level.RED_CARD) else Level.NONE,
         early=early,
     )
 

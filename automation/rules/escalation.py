@@ -1,4 +1,4 @@
-"""督办等级 (SPEC §4.4): 提醒 → 催办 → 限期整改 → 黄牌 → 红牌, every threshold a setting.
+"""督办等级 (docs/rules.md §8): 提醒 → 催办 → 限期整改 → 黄牌 → 红牌, every threshold a setting.
 
 Interpretation, where the spec leaves room:
 
@@ -23,10 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from automation import schema
+from automation.schema import Level
 
-REMIND, URGE, RECTIFY, YELLOW, RED = schema.LEVELS[1:]
-_RANK = {level: i for i, level in enumerate(schema.LEVELS)}
+_RANK = {level: i for i, level in enumerate(Level)}
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,10 @@ class Ladder:
     yellow_after_reminders: int = 2
 
 
-def higher(a: str, b: str) -> str:
+def higher(a: Level, b: Level | str) -> Level:
     """Return the higher of two levels; an unknown text counts as no level."""
-    return a if _RANK.get(a, 0) >= _RANK.get(b, 0) else b
+    other = Level(b) if b in _RANK else Level.NONE
+    return a if _RANK[a] >= _RANK[other] else other
 
 
 def level_for(
@@ -53,26 +53,26 @@ def level_for(
     reminder_dates: Sequence[date] = (),
     latest_feedback: date | None = None,
     yellow_issued: bool = False,
-    previous: str = "",
+    previous: Level | str = Level.NONE,
     ladder: Ladder = Ladder(),
-) -> str:
+) -> Level:
     """Return 督办等级 for one item from its overdue days, letters and previous level."""
     if not overdue:
-        return REMIND if due_soon else ""
+        return Level.REMIND if due_soon else Level.NONE
     days = days_overdue or 0
     if days >= ladder.red_from:
-        level = RED
+        level = Level.RED_CARD
     elif days >= ladder.yellow_from:
-        level = YELLOW
+        level = Level.YELLOW_CARD
     elif days >= ladder.rectify_from:
-        level = RECTIFY
+        level = Level.RECTIFY
     elif days >= ladder.remind_from:
-        level = URGE
+        level = Level.URGE
     else:
-        level = REMIND
+        level = Level.REMIND
     if reminder_dates and len(reminder_dates) >= ladder.yellow_after_reminders:
         if latest_feedback is None or latest_feedback <= max(reminder_dates):
-            level = higher(level, YELLOW)
+            level = higher(level, Level.YELLOW_CARD)
     if yellow_issued:
-        level = RED
+        level = Level.RED_CARD
     return higher(level, previous)

@@ -1,4 +1,4 @@
-"""考评排名 (SPEC §4.5): score every unit for the period containing today, then rank.
+"""考评排名 (docs/rules.md §9): score every unit for the period containing today, then rank.
 
 How each default rule is counted (weights from 参数设置; a 配合单位 counts each rule
 at ``co_unit_factor``, a 牵头单位 at 1; the counts in ``UnitScore.details`` are these
@@ -30,6 +30,8 @@ from datetime import date, timedelta
 from automation.models import Cadence, UnitScore
 from automation.rules.cadence import covered_node, nodes_due
 from automation.rules.workdays import WorkCalendar
+from automation.schema import LetterType, Level, Status
+from automation.settings import Settings
 
 PERIOD_WORDS = {
     "月度": "month",
@@ -40,11 +42,12 @@ PERIOD_WORDS = {
     "年": "year",
 }
 
-LATE_FEEDBACK = "反馈逾期"
+# The 考评排名 columns, one per rule.
+LATE_FEEDBACK = str(Status.FEEDBACK_LATE)
 OVERDUE = "逾期事项"
-REMINDER = "催办函"
-YELLOW = "黄牌"
-RED = "红牌"
+REMINDER = str(LetterType.REMINDER)
+YELLOW = str(Level.YELLOW_CARD)
+RED = str(Level.RED_CARD)
 EARLY = "提前办结"
 LEAD_ITEMS = "牵头事项"
 RULE_WEIGHTS = {
@@ -111,7 +114,7 @@ class ItemFacts:
     co_units: tuple[str, ...] = ()
     late_feedbacks: int = 0
     overdue: bool = False
-    level: str = ""
+    level: Level = Level.NONE
     early: bool = False
 
 
@@ -126,19 +129,19 @@ def score_units(
     unit_names: Sequence[str],
     facts: Sequence[ItemFacts],
     reminder_units: Sequence[Mapping[str, float]],
-    weights: Mapping[str, float],
+    settings: Settings,
     period: Period,
 ) -> list[UnitScore]:
     """Score and rank every unit; reminder_units gives each 催办函's units and their weights."""
-    factor = weights.get("co_unit_factor", 0.5)
+    factor = settings.co_unit_factor
     names = list(dict.fromkeys([*unit_names, *(f.unit for f in facts if f.unit)]))
     tallies = {name: dict.fromkeys([LEAD_ITEMS, *RULE_WEIGHTS], 0.0) for name in names}
     for f in facts:
         rules = {
             LATE_FEEDBACK: f.late_feedbacks,
             OVERDUE: int(f.overdue),
-            YELLOW: int(f.level == YELLOW),
-            RED: int(f.level == RED),
+            YELLOW: int(f.level == Level.YELLOW_CARD),
+            RED: int(f.level == Level.RED_CARD),
             EARLY: int(f.early),
         }
         for unit, weight in _unit_weights(f.unit, f.co_units, factor).items():
@@ -153,14 +156,14 @@ def score_units(
             if unit in tallies:
                 tallies[unit][REMINDER] += weight
 
-    base = weights.get("score_base", 100)
+    base = settings.score_base
     scored = []
     for name in names:
         tally = tallies[name]
         score = base
         for rule, key in RULE_WEIGHTS.items():
             sign = 1 if rule in _BONUSES else -1
-            score += sign * weights.get(key, 0) * tally[rule]
+            score += sign * getattr(settings, key) * tally[rule]
         scored.append((round(score, 2), name, {k: round(v, 2) for k, v in tally.items()}))
 
     order = {name: i for i, name in enumerate(names)}

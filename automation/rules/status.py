@@ -1,4 +1,4 @@
-"""计算状态, 预警 and the day counts of one item (SPEC §4.2), as pure functions.
+"""计算状态, 预警 and the day counts of one item (docs/rules.md §4, §5, §6), as pure functions.
 
 Choices where the spec is silent:
 
@@ -9,8 +9,9 @@ Choices where the spec is silent:
   (working days after the deadline up to 办结日期). Otherwise both are blank (None).
 - 下次反馈日, 序时进度 and 进度偏差 are shown only for active items (rules 4–8): a done,
   closed, cancelled, adjusted or suspended item expects no more feedback.
-- An item without a deadline (ongoing, or the date is missing) has no 序时进度, so
-  rule 7 cannot apply to it: it is 反馈逾期 or 正常推进.
+- An ongoing item (长期, 持续推进…) has no 序时进度, so rule 7 cannot apply to it: it is
+  反馈逾期 or 正常推进. An active item whose deadline is blank or could not be read is
+  not ongoing: its 计算状态 and 预警 stay blank (Status.UNKNOWN), never 绿/正常推进.
 - 申请延期 is still an active item until 延期至 is filled in.
 """
 
@@ -19,32 +20,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from automation import schema
 from automation.models import Item
 from automation.rules.cadence import next_feedback_on
 from automation.rules.workdays import WorkCalendar
-
-OVERDUE = "逾期"
-DONE_LATE = "逾期办结"
-FEEDBACK_LATE = "反馈逾期"
-DUE_SOON = "临期"
-LAGGING = "进度滞后"
-ON_TRACK = "正常推进"
-
-_SET_ASIDE = (schema.STATUS_CANCELLED, schema.STATUS_ADJUSTED, schema.STATUS_SUSPENDED)
+from automation.schema import SET_ASIDE, Light, Status, TypedStatus
 
 LIGHT_OF = {
-    schema.STATUS_CANCELLED: "灰",
-    schema.STATUS_ADJUSTED: "灰",
-    schema.STATUS_SUSPENDED: "灰",
-    schema.STATUS_CLOSED: "灰",
-    schema.STATUS_DONE: "蓝",
-    DONE_LATE: "蓝",
-    OVERDUE: "红",
-    FEEDBACK_LATE: "黄",
-    DUE_SOON: "黄",
-    LAGGING: "黄",
-    ON_TRACK: "绿",
+    Status.CANCELLED: Light.GREY,
+    Status.ADJUSTED: Light.GREY,
+    Status.SUSPENDED: Light.GREY,
+    Status.CLOSED: Light.GREY,
+    Status.DONE: Light.BLUE,
+    Status.DONE_LATE: Light.BLUE,
+    Status.OVERDUE: Light.RED,
+    Status.FEEDBACK_LATE: Light.YELLOW,
+    Status.DUE_SOON: Light.YELLOW,
+    Status.LAGGING: Light.YELLOW,
+    Status.ON_TRACK: Light.GREEN,
+    Status.UNKNOWN: Light.NONE,
 }
 
 
@@ -52,8 +45,8 @@ LIGHT_OF = {
 class Assessment:
     """What rules 1–8 say about one item as of today; None where it cannot be computed."""
 
-    status: str
-    light: str
+    status: Status
+    light: Light
     days_left: int | None = None
     days_overdue: int | None = None
     next_feedback_on: date | None = None
@@ -96,25 +89,31 @@ def assess(
     due_soon_days: int = 3,
     lag_threshold: float = 20,
 ) -> Assessment:
-    """Apply SPEC §4.2 rules 1–8, in order, to one item as of today."""
+    """Apply docs/rules.md §4.1 rules 1–8, in order, to one item as of today."""
     typed = item.typed_status
-    if typed in _SET_ASIDE:
-        return Assessment(typed, "灰")
-    if typed == schema.STATUS_CLOSED:
-        return Assessment(schema.STATUS_CLOSED, "灰")
+    if typed in SET_ASIDE:
+        return Assessment(Status(typed), Light.GREY)
+    if typed == TypedStatus.CLOSED:
+        return Assessment(Status.CLOSED, Light.GREY)
     deadline = item.effective_deadline
-    if typed == schema.STATUS_DONE or item.done_on is not None:
+    if typed == TypedStatus.DONE or item.done_on is not None:
         if item.done_on is not None and deadline is not None and item.done_on > deadline:
             return Assessment(
-                DONE_LATE, "蓝", days_overdue=cal.workdays_after(deadline, item.done_on)
+                Status.DONE_LATE,
+                Light.BLUE,
+                days_overdue=cal.workdays_after(deadline, item.done_on),
             )
-        return Assessment(schema.STATUS_DONE, "蓝")
+        return Assessment(Status.DONE, Light.BLUE)
 
+    next_on = next_feedback_on(item.cadence, item.assigned_on, latest_feedback, today, cal)
+    if deadline is None and not item.ongoing:
+        # The deadline is blank or could not be read: nothing that depends on it is computed,
+        # and the light stays empty rather than green (docs/rules.md §4.3).
+        return Assessment(Status.UNKNOWN, Light.NONE, next_feedback_on=next_on)
     has_deadline = deadline is not None and not item.ongoing
     days_left = cal.workdays_after(today, deadline) if has_deadline else None
     expected = expected_progress(item.assigned_on, deadline, today, cal) if has_deadline else None
     deviation = _deviation(item.progress, expected)
-    next_on = next_feedback_on(item.cadence, item.assigned_on, latest_feedback, today, cal)
     common = dict(
         days_left=days_left,
         next_feedback_on=next_on,
@@ -123,18 +122,23 @@ def assess(
     )
 
     if has_deadline and today > deadline:
-        return Assessment(OVERDUE, "红", days_overdue=cal.workdays_after(deadline, today), **common)
+        return Assessment(
+            Status.OVERDUE,
+            Light.RED,
+            days_overdue=cal.workdays_after(deadline, today),
+            **common,  # type: ignore[arg-type]
+        )
     due_soon = days_left is not None and days_left <= due_soon_days
     if next_on is not None and next_on < today:
-        status = FEEDBACK_LATE
+        status = Status.FEEDBACK_LATE
     elif due_soon:
-        status = DUE_SOON
+        status = Status.DUE_SOON
     elif (
         expected is not None
         and item.progress is not None
         and expected - item.progress > lag_threshold
     ):
-        status = LAGGING
+        status = Status.LAGGING
     else:
-        status = ON_TRACK
-    return Assessment(status, LIGHT_OF[status], due_soon=due_soon, **common)
+        status = Status.ON_TRACK
+    return Assessment(status, LIGHT_OF[status], due_soon=due_soon, **common)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Working days in the Chinese official calendar, with the 节假日调整 sheet on top (SPEC §4.1).
+"""Working days in the Chinese official calendar, with the 节假日调整 sheet on top (docs/rules.md §2).
 
 The base calendar is ``chinesecalendar`` (official holidays and 调休 make-up working
 days). Overrides from the 节假日调整 sheet win over it. A year that neither covers falls

@@ -2,7 +2,7 @@
 
 Everything comes from ``random.Random(seed)`` and dates relative to ``today``, so the same
 seed and today give the same cell values. About 5 % of the rows are deliberately dirty,
-one or more for each case of SPEC §3.4; ``DemoData.dirty`` says which cells.
+one or more for each case of docs/rules.md §3.1, §11; ``DemoData.dirty`` says which cells.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from automation import schema
-from automation.errors import DubanError
+from automation.errors import UsageError
+from automation.schema import Light, Status, TypedStatus
 from automation.workbooks.demo_data import (
     CADENCES,
     CATEGORY_CADENCES,
@@ -86,7 +87,7 @@ def build_demo(directory: Path, *, seed: int, items: int, today: date, force: bo
 def make_demo_data(*, seed: int, items: int, today: date) -> DemoData:
     """Generate every demo row from seed and today, touching no file."""
     if items < MIN_ITEMS:
-        raise DubanError(
+        raise UsageError(
             f"演示事项数 {items} 太少，装不下每种类别、状态和问题示例",
             f"请把 --items 设为 {MIN_ITEMS} 或更大",
         )
@@ -188,7 +189,7 @@ def _make_item(rng: random.Random, today: date, index: int, category: str, scena
         "category": category, "content": content, "unit": unit, "leader": rng.choice(LEADERS),
         "requirement": rng.choice(REQUIREMENTS), "person": _person(rng), "phone": _phone(rng),
         "owner": rng.choice(OWNERS), "cadence": rng.choice(CATEGORY_CADENCES[category]),
-        "assigned_on": assigned, "typed_status": "办理中" if rng.random() < 0.8 else None,
+        "assigned_on": assigned, "typed_status": TypedStatus.IN_PROGRESS if rng.random() < 0.8 else None,
         "source": _source(rng, category, assigned, index), "_scenario": scenario,
     }  # fmt: skip
     if rng.random() < 0.3:
@@ -239,7 +240,11 @@ def _apply_scenario(rng: random.Random, row: dict, today: date) -> None:
         original = max(assigned + timedelta(days=15), today - days(-5, 20))
         row["extended_to"], row["deadline"] = deadline, original
         row["note"] = f"经{row['leader']}同意延期"
-        row["typed_status"] = "申请延期" if s == "extension_requested" else "办理中"
+        row["typed_status"] = (
+            TypedStatus.EXTENSION_REQUESTED
+            if s == "extension_requested"
+            else TypedStatus.IN_PROGRESS
+        )
     if s == "ongoing":
         row["deadline"] = rng.choice(schema.ONGOING_WORDS)
         row["cadence"] = rng.choice(("每月10日", "每季度", "每两周", "每月10日前"))
@@ -251,7 +256,7 @@ def _apply_scenario(rng: random.Random, row: dict, today: date) -> None:
         else:
             done = assigned + timedelta(days=rng.randint(5, max(5, (latest - assigned).days)))
         row["done_on"], progress = done, 100
-        row["typed_status"] = "已办结" if s != "closed" else "已销号"
+        row["typed_status"] = TypedStatus.DONE if s != "closed" else TypedStatus.CLOSED
     if s in FIXED_STATUS and s != "closed":
         row["typed_status"] = FIXED_STATUS[s]
         row["note"] = {"adjusted": "经县政府常务会议研究，调整为年度重点工作",
@@ -271,7 +276,7 @@ def _progress_text(rng: random.Random, progress: int | None) -> str:
 
 
 def _cover_cadences(rng: random.Random, rows: list[dict]) -> None:
-    """Give every cadence form of SPEC §4.3 to at least one open item."""
+    """Give every cadence form of docs/rules.md §7 to at least one open item."""
     open_rows = [r for r in rows if r["_scenario"] in ("normal", "lagging", "overdue", "due_soon")]
     chosen = rng.sample(open_rows, len(CADENCES))
     for row, cadence in zip(chosen, CADENCES, strict=True):
@@ -314,7 +319,7 @@ def _make_calendar(today: date) -> list[list]:
     ]
 
 
-# --- dirty rows (SPEC §3.4) ------------------------------------------------------------
+# --- dirty rows (docs/rules.md §3.1, §11) ------------------------------------------------------------
 
 
 def _inject_dirty(rng: random.Random, data: DemoData, today: date) -> None:
@@ -381,7 +386,7 @@ def _inject_dirty(rng: random.Random, data: DemoData, today: date) -> None:
     take("closed_without_date", "done_on", lambda r: r["_scenario"] == "closed")["done_on"] = None
     take("bad_cadence", "cadence")["cadence"] = rng.choice(("看情况报送", "随时", "每月上旬末"))
     row = take("typed_in_computed", "light")
-    row["light"], row["status"] = "绿", "正常推进"
+    row["light"], row["status"] = Light.GREEN, Status.ON_TRACK
     hidden = take("hidden_row", "id", lambda r: r["_scenario"] in ("cancelled", "done", "closed"))
 
     merged_at = rows.index(next(r for r in pool if rows.index(r) < len(rows) - 1))

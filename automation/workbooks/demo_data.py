@@ -3,6 +3,8 @@
 Data only; `demo.py` draws from these with a seeded random generator.
 """
 
+from automation.schema import TypedStatus
+
 # (单位名称, 别名, mailbox): real-sounding county bureaus and townships.
 UNITS = (
     ("县发改委", "县发展和改革委员会,发改委", "fgw"),
@@ -151,13 +153,13 @@ SCENARIOS = {
     "adjusted": 1, "cancelled": 1, "suspended": 1,
 }  # fmt: skip
 FIXED_STATUS = {
-    "adjusted": "已调整",
-    "cancelled": "已取消",
-    "suspended": "暂缓",
-    "closed": "已销号",
+    "adjusted": TypedStatus.ADJUSTED,
+    "cancelled": TypedStatus.CANCELLED,
+    "suspended": TypedStatus.SUSPENDED,
+    "closed": TypedStatus.CLOSED,
 }
 
-# Every case of SPEC §3.4 the demo injects, with what it looks like.
+# Every case of docs/rules.md §3.1, §11 the demo injects, with what it looks like.
 DIRTY_CASES = {
     "date_serial": "交办日期是 Excel 序列号数字",
     "date_dash": "日期写成 2026-3-5",

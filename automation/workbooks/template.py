@@ -20,8 +20,9 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from automation import schema
+from automation import schema, settings
 from automation.errors import DubanError
+from automation.schema import Light, Status
 
 LEDGER_FILENAME = "督查台账.xlsx"
 
@@ -46,14 +47,14 @@ HEADER_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 # 预警 light -> (fill, font colour) for its conditional format.
 LIGHT_COLOURS = {
-    "红": ("FF0000", "FFFFFF"),
-    "黄": ("FFFF00", "000000"),
-    "绿": ("00B050", "FFFFFF"),
-    "蓝": ("5B9BD5", "FFFFFF"),
-    "灰": ("BFBFBF", "000000"),
+    Light.RED: ("FF0000", "FFFFFF"),
+    Light.YELLOW: ("FFFF00", "000000"),
+    Light.GREEN: ("00B050", "FFFFFF"),
+    Light.BLUE: ("5B9BD5", "FFFFFF"),
+    Light.GREY: ("BFBFBF", "000000"),
 }
 OVERDUE_ROW_FILL = "FFC7CE"
-OVERDUE_STATUS = "逾期"
+OVERDUE_STATUS = Status.OVERDUE
 
 PROGRESS_INPUT_HINT = "填写完成百分比，如 80%、0.8 或 80 均可"
 
@@ -307,27 +308,30 @@ def _set_up_progress_log(ws: Worksheet) -> None:
 
 
 def _set_up_settings(ws: Worksheet) -> None:
-    """Fill 参数设置 with every default of SPEC §6, one validated value per row."""
+    """Fill 参数设置 with every setting and its default, one validated value per row."""
     value = column_letter(schema.SETTINGS, "value")
-    for row, setting in enumerate(schema.SETTINGS_DEFAULTS, start=2):
-        ws.cell(row=row, column=1, value=setting.name)
-        ws.cell(row=row, column=2, value=setting.default)
-        ws.cell(row=row, column=3, value=setting.help).alignment = Alignment(wrap_text=True)
+    for row, (key, spec) in enumerate(settings.SPECS.items(), start=2):
+        ws.cell(row=row, column=1, value=spec.name)
+        default = getattr(settings.DEFAULTS, key)
+        ws.cell(
+            row=row, column=2, value=",".join(default) if isinstance(default, tuple) else default
+        )
+        ws.cell(row=row, column=3, value=f"{spec.help}（{spec.describe()}）").alignment = Alignment(
+            wrap_text=True
+        )
         cell = f"{value}{row}"
-        if setting.kind == "int":
+        if spec.kind in ("int", "float"):
+            what = "整数" if spec.kind == "int" else "数字"
             _add_validation(
-                ws, cell, type="whole", operator="greaterThanOrEqual", formula1="0",
-                errorTitle="应为整数", error=f"{setting.name}请填写不小于 0 的整数",
+                ws, cell, type="whole" if spec.kind == "int" else "decimal", operator="between",
+                formula1=settings.number_text(spec.minimum or 0),
+                formula2=settings.number_text(spec.maximum if spec.maximum is not None else 10**9),
+                errorTitle=f"应为{what}", error=f"{spec.name}请填写{spec.describe()}",
             )  # fmt: skip
-        elif setting.kind == "float":
-            _add_validation(
-                ws, cell, type="decimal", operator="greaterThanOrEqual", formula1="0",
-                errorTitle="应为数字", error=f"{setting.name}请填写不小于 0 的数字",
-            )  # fmt: skip
-        elif setting.key == "score_period":
-            _add_list_validation(ws, cell, ("月度", "季度", "年度"), setting.name)
+        elif spec.kind in ("choice", "yesno"):
+            _add_list_validation(ws, cell, spec.choices, spec.name)
     ws.freeze_panes = "B2"
-    set_filter_range(ws, len(schema.SETTINGS_DEFAULTS) + 1)
+    set_filter_range(ws, len(settings.SPECS) + 1)
 
 
 def _set_up_calendar(ws: Worksheet) -> None:

@@ -1,0 +1,276 @@
+"""The 参数设置 sheet as one typed, frozen ``Settings`` object, parsed and validated once.
+
+The ``Settings`` dataclass *is* the settings table: each field carries its Chinese name, its
+explanation and its allowed values, and the template's 参数设置 sheet, the reader and every
+consumer use it. A value that is invalid or out of range is a ``Problem`` naming its cell and
+the default is used instead (and said); a value of 0 is a value, never "unset": only a blank
+cell means "use the default".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SHEET = "参数设置"
+PERIODS = ("月度", "季度", "年度")
+YES, NO = "是", "否"
+_YES_WORDS = {"是", "Y", "YES", "TRUE", "1", "√", "✓", "需要"}
+_NO_WORDS = {"否", "N", "NO", "FALSE", "0", "×", "不需要"}
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+_EMAIL_SEPARATORS = re.compile(r"[,，;；、\s]+")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one setting is shown and checked: its 参数设置 name, explanation and allowed values."""
+
+    name: str
+    help: str
+    kind: str  # text | int | float | time | emails | choice | yesno
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """Return the allowed values in Chinese, e.g. 0 到 60 之间的整数."""
+        if self.kind in ("int", "float"):
+            what = "整数" if self.kind == "int" else "数"
+            if self.minimum is not None and self.maximum is not None:
+                return f"{number_text(self.minimum)} 到 {number_text(self.maximum)} 之间的{what}"
+            if self.minimum is not None:
+                return f"不小于 {number_text(self.minimum)} 的{what}"
+            return what
+        if self.kind == "time":
+            return "HH:MM 格式的时间，如 08:30"
+        if self.kind == "emails":
+            return "邮箱地址，多个用逗号分隔"
+        if self.kind in ("choice", "yesno"):
+            return "、".join(self.choices)
+        return "文字"
+
+
+def _setting(default: Any, name: str, help: str, kind: str = "text", **limits: Any) -> Any:
+    return field(default=default, metadata={"spec": Spec(name, help, kind, **limits)})
+
+
+def number_text(value: float) -> str:
+    """Return a number as staff would type it: 3, not 3.0."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of 参数设置, typed, with its default (see each field's Spec)."""
+
+    office_name: str = _setting(
+        "XX县人民政府督查室", "单位名称", "发文机关名称，印在通知、函件和通报上"
+    )
+    contact: str = _setting("", "联系人", "督查室联系人，印在函件落款处")
+    contact_phone: str = _setting("", "联系电话", "督查室联系电话，印在函件落款处")
+    leader_emails: tuple[str, ...] = _setting(
+        (), "领导邮箱", "接收每日汇总的领导邮箱，多个用逗号分隔", "emails"
+    )
+    office_email: tuple[str, ...] = _setting(
+        (), "督查室邮箱", "每日任务失败时的告警收件邮箱", "emails"
+    )
+    daily_time: str = _setting(
+        "08:30", "每日发送时间", "每个工作日发送提醒邮件的时间，格式 HH:MM", "time"
+    )
+    id_prefix: str = _setting("DB", "编号前缀", "新事项自动编号的前缀，编号形如 DB-2026-001")
+    prefix_notice: str = _setting(
+        "督办", "督办通知单文号前缀", "督办通知单文号，如 督办〔2026〕12号"
+    )
+    prefix_reminder: str = _setting("催办", "催办函文号前缀", "催办函文号，如 催办〔2026〕3号")
+    prefix_rectify: str = _setting(
+        "督改", "限期整改通知书文号前缀", "限期整改通知书文号，如 督改〔2026〕2号"
+    )
+    prefix_bulletin: str = _setting(
+        "督查通报", "督查通报文号前缀", "督查通报文号，如 督查通报〔2026〕1号"
+    )
+    due_soon_days: int = _setting(
+        3, "临期提醒工作日", "剩余工作日不超过此数时标为临期（黄灯）", "int", minimum=0, maximum=60
+    )
+    lag_threshold: float = _setting(
+        20,
+        "进度滞后阈值",
+        "完成进度落后序时进度超过此百分点时标为进度滞后",
+        "float",
+        minimum=0,
+        maximum=100,
+    )
+    remind_from: int = _setting(
+        1, "催办起始逾期工作日", "逾期达到此工作日数起发催办函", "int", minimum=1, maximum=250
+    )
+    rectify_from: int = _setting(
+        6,
+        "限期整改逾期工作日",
+        "逾期达到此工作日数起发限期整改通知书",
+        "int",
+        minimum=1,
+        maximum=250,
+    )
+    yellow_from: int = _setting(
+        11, "黄牌逾期工作日", "逾期达到此工作日数起亮黄牌", "int", minimum=1, maximum=250
+    )
+    red_from: int = _setting(
+        21,
+        "红牌逾期工作日",
+        "逾期达到此工作日数起亮红牌（建议约谈/问责）",
+        "int",
+        minimum=1,
+        maximum=250,
+    )
+    yellow_after_reminders: int = _setting(
+        2,
+        "黄牌催办函次数",
+        "已发催办函达到此次数且其后无反馈时亮黄牌",
+        "int",
+        minimum=1,
+        maximum=20,
+    )
+    score_base: float = _setting(
+        100, "考评基础分", "每个考评周期各单位的基础分", "float", minimum=0, maximum=1000
+    )
+    w_late_feedback: float = _setting(
+        1, "反馈逾期扣分", "每次反馈逾期扣分", "float", minimum=0, maximum=100
+    )
+    w_overdue: float = _setting(
+        2, "逾期事项扣分", "考评期末每项逾期事项扣分", "float", minimum=0, maximum=100
+    )
+    w_reminder: float = _setting(1, "催办函扣分", "每份催办函扣分", "float", minimum=0, maximum=100)
+    w_yellow: float = _setting(3, "黄牌扣分", "每张黄牌扣分", "float", minimum=0, maximum=100)
+    w_red: float = _setting(5, "红牌扣分", "每张红牌扣分", "float", minimum=0, maximum=100)
+    w_early: float = _setting(
+        1, "提前办结加分", "每项提前办结加分", "float", minimum=0, maximum=100
+    )
+    co_unit_factor: float = _setting(
+        0.5, "配合单位权重", "配合单位按此比例计分", "float", minimum=0, maximum=1
+    )
+    score_period: str = _setting("季度", "考评周期", "月度、季度或年度", "choice", choices=PERIODS)
+    criticise_below: float = _setting(
+        90,
+        "通报批评分数线",
+        "得分低于此分数的单位在通报中提出批评（填 0 则不按分数批评）",
+        "float",
+        minimum=0,
+        maximum=1000,
+    )
+    praise_top: int = _setting(
+        3,
+        "通报表扬名次",
+        "排名前几位的单位在通报中予以表扬（填 0 则不表扬）",
+        "int",
+        minimum=0,
+        maximum=100,
+    )
+    backups_kept: int = _setting(
+        10, "备份保留份数", "每次刷新前备份台账，保留最近几份", "int", minimum=1, maximum=1000
+    )
+    # Where each setting was read (key -> "参数设置!B7"), so later checks can name the cell.
+    cells: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def cell(self, key: str) -> str:
+        """Return the cell a setting was read from (e.g. ``B7``), or "" when it took its default."""
+        return self.cells.get(key, "")
+
+
+def _specs() -> dict[str, Spec]:
+    return {
+        f.name: f.metadata["spec"] for f in dataclasses.fields(Settings) if "spec" in f.metadata
+    }
+
+
+SPECS: dict[str, Spec] = _specs()
+KEY_OF_NAME: dict[str, str] = {spec.name: key for key, spec in SPECS.items()}
+DEFAULTS = Settings()
+# The escalation thresholds, lowest first: each must not be below the one before it.
+LADDER = ("remind_from", "rectify_from", "yellow_from", "red_from")
+
+
+def default_text(key: str) -> str:
+    """Return a setting's default as staff would type it in 参数设置."""
+    value = getattr(DEFAULTS, key)
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return number_text(value) if isinstance(value, int | float) else str(value)
+
+
+def parse_value(raw: object, spec: Spec) -> object:
+    """Turn one 参数设置 value into its typed value; raise ValueError(Chinese reason) when invalid."""
+    text = raw.strip() if isinstance(raw, str) else raw
+    if spec.kind in ("int", "float"):
+        number = _number(text)
+        if spec.kind == "int":
+            if not float(number).is_integer():
+                raise ValueError(f"应为{spec.describe()}")
+            number = int(number)
+        if (spec.minimum is not None and number < spec.minimum) or (
+            spec.maximum is not None and number > spec.maximum
+        ):
+            raise ValueError(f"应为{spec.describe()}")
+        return number
+    text = plain_text(raw)
+    if spec.kind == "time":
+        m = re.fullmatch(r"(\d{1,2})[:：](\d{2})(?:[:：]00)?", text)
+        if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            raise ValueError(f"应为{spec.describe()}")
+        return f"{int(m.group(1)):02d}:{int(m.group(2)):02d}"
+    if spec.kind == "emails":
+        return parse_emails(text)
+    if spec.kind == "choice":
+        if text not in spec.choices:
+            raise ValueError(f"应为 {spec.describe()} 之一")
+        return text
+    if spec.kind == "yesno":
+        word = text.upper()
+        if word in _YES_WORDS:
+            return YES
+        if word in _NO_WORDS:
+            return NO
+        raise ValueError("应为“是”或“否”")
+    if any(ord(c) < 32 for c in text):
+        raise ValueError("含有换行等控制字符")
+    return text
+
+
+def parse_emails(text: str) -> tuple[str, ...]:
+    """Split a list of addresses and check each; raise ValueError naming the first bad one."""
+    if any(c in text for c in "\r\n\x00"):
+        raise ValueError("含有换行符，只能填写邮箱地址")
+    addresses = tuple(a for a in _EMAIL_SEPARATORS.split(text) if a)
+    for address in addresses:
+        if not _EMAIL.fullmatch(address):
+            raise ValueError(f"“{address}”不是有效的邮箱地址")
+    return addresses
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("应为数字")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = plain_text(value).rstrip("%％")
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError("应为数字") from None
+    if not math.isfinite(number):
+        raise ValueError("应为数字")
+    return int(number) if number.is_integer() else number
+
+
+def plain_text(value: object) -> str:
+    """Return a cell value as trimmed text (integral floats without .0)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
