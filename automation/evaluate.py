@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from automation import overwrites, summaries
+from automation import overwrites
 from automation.history import History
 from automation.ledger import reader
 from automation.models import ItemResult, Ledger, Letter, Outcome, Problem
@@ -57,7 +57,6 @@ class Evaluation:
         outcome.problems.extend(
             overwrites.staff_edits(
                 self.ledger,
-                summaries.computed_columns(self.ledger),
                 outcome.results,
                 previous=self.previous_results,
                 previous_at=self.previous_at,  # type: ignore[arg-type]

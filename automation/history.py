@@ -37,9 +37,10 @@ class History(Store):
             raise ValueError("items and results must be parallel sequences")
         rows = []
         for item, result in zip(items, results, strict=True):
-            deadline = item.effective_deadline
+            deadline = result.deadline
             rows.append(
                 (
+                    item.sheet,
                     item.row,
                     today.isoformat(),
                     result.item_id or item.id,
@@ -66,10 +67,10 @@ class History(Store):
             )
             refresh_id = cur.lastrowid
             self._db.executemany(
-                "INSERT INTO item_state(refresh_id, row, today, item_id, unit, category, leader, status,"
-                " light, days_overdue, level, progress, deadline, days_left, next_feedback_on,"
-                " expected_progress, deviation, reminder_count)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO item_state(refresh_id, sheet, row, today, item_id, unit, category,"
+                " leader, status, light, days_overdue, level, progress, deadline, days_left,"
+                " next_feedback_on, expected_progress, deviation, reminder_count)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(refresh_id, *r) for r in rows],
             )
         return refresh_id
@@ -82,8 +83,8 @@ class History(Store):
             return None, []
         rows = self._db.execute(
             "SELECT item_id, row, light, status, days_left, days_overdue, next_feedback_on,"
-            " expected_progress, deviation, level, reminder_count"
-            " FROM item_state WHERE refresh_id = ? ORDER BY row",
+            " expected_progress, deviation, level, reminder_count, deadline, sheet"
+            " FROM item_state WHERE refresh_id = ? ORDER BY sheet, row",
             (latest[0],),
         )
         results = [
@@ -99,8 +100,10 @@ class History(Store):
                 deviation,
                 Level(level or ""),
                 reminder_count or 0,
+                date.fromisoformat(deadline) if deadline else None,
+                sheet,
             )  # fmt: skip
-            for item_id, row, light, status, days_left, days_overdue, next_on, expected, deviation, level, reminder_count in rows
+            for item_id, row, light, status, days_left, days_overdue, next_on, expected, deviation, level, reminder_count, deadline, sheet in rows
         ]
         return datetime.fromisoformat(latest[1]), results
 

@@ -45,6 +45,7 @@ class Unit:
     emails: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
     row: int = 0
+    kind: str = ""  # 类型: 部门, 乡镇, 街道… (group words such as 各乡镇 expand through it)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Cadence:
     weekday: int | None = None  # 0 = Monday, for weekly/biweekly
     days: tuple[int, ...] = ()  # days of month, for monthly/quarterly
     dates: tuple[tuple[int, int], ...] = ()  # (month, day) pairs, for dates/quarterly
+    stages: tuple[date, ...] = ()  # 阶段节点 from 办结时限 (absolute dates), nodes of any kind
 
 
 @dataclass
@@ -65,18 +67,27 @@ class Item:
     row: int
     id: str
     id_assigned: bool = False
+    sheet: str = schema.LEDGER
+    # One item over several unit rows (事项内容 merged down, one row per unit): every part
+    # carries (sheet, first row) and the item's 编号; each part is counted for its own unit.
+    part_of: tuple[str, int] | None = None
+    sheet_label: str = ""  # the sheet's name when the workbook has several ledger sheets
+    seq: str = ""  # 序号 as typed: a row number, never the 编号
     category: str = ""
     source: str = ""
     content: str = ""
     requirement: str = ""
     leader: str = ""
-    unit: str | None = None  # canonical unit name, None when it could not be matched
+    unit: str | None = None  # canonical name of the first lead unit (主送), None when unmatched
     unit_text: str = ""  # as typed
+    units: tuple[str, ...] = ()  # every lead unit named (group words expanded), 主送 first
     co_units: tuple[str, ...] = ()
     person: str = ""
     phone: str = ""
     assigned_on: date | None = None
     deadline: date | None = None
+    deadline_text: str = ""  # 办结时限 as typed
+    deadline_rule: str = ""  # how words were read (e.g. "X月底 → 当月最后一天"); "" for a date
     ongoing: bool = False
     extended_to: date | None = None
     cadence: Cadence | None = None
@@ -86,12 +97,23 @@ class Item:
     progress: float | None = None  # 0-100
     typed_status: TypedStatus = TypedStatus.IN_PROGRESS
     done_on: date | None = None
+    done_known: bool = True  # False when the ledger has no 办结日期 column (on-time unknown)
     owner: str = ""
     note: str = ""
 
     @property
     def effective_deadline(self) -> date | None:
         return self.extended_to or self.deadline
+
+    @property
+    def ref(self) -> str:
+        """Return the 编号 as outputs print it: with its sheet when there are several ledgers."""
+        return f"{self.id}（{self.sheet_label}）" if self.sheet_label else self.id
+
+    @property
+    def lead_units(self) -> tuple[str, ...]:
+        """Every lead unit of the item (主送 first); each sees it in its lists, mails and score."""
+        return self.units or ((self.unit,) if self.unit else ())
 
 
 @dataclass(frozen=True)
@@ -132,6 +154,43 @@ class SheetLayout:
 
 
 @dataclass
+class SheetReading:
+    """How one ledger sheet was read, for `duban check`'s layout report."""
+
+    sheet: str
+    header_row: int
+    fields: list[tuple[str, str, str]] = field(default_factory=list)  # (column, header, field)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (column, header) left alone
+    items: int = 0
+    words: int = 0  # deadlines read from words
+    examples: list[tuple[str, str, str]] = field(default_factory=list)  # (cell, typed, read as)
+    notes: list[str] = field(default_factory=list)
+    skipped: dict[str, list[int]] = field(default_factory=dict)  # kind of row -> rows skipped
+
+
+@dataclass
+class LedgerSheet:
+    """One ledger sheet: where its header and columns are, and what its computed cells hold."""
+
+    name: str
+    header_row: int = 1
+    columns: dict[str, int] = field(default_factory=dict)  # key -> 1-based column
+    last_row: int = 1
+    # The last used column in any row (extra staff columns included), so computed columns
+    # missing from an office's own ledger are added beyond it, never on it.
+    max_col: int = 0
+    # Values found in the computed columns (row -> key -> value, non-blank only), so the
+    # refresh can tell what staff typed there from what the last refresh wrote (§11.3).
+    computed_seen: dict[int, dict[str, object]] = field(default_factory=dict)
+    year: int | None = None  # the year its name or title names (2025年督办事项)
+    reading: SheetReading | None = None
+
+    def id_column(self) -> int:
+        """Return the 编号 column: the staff's, or the one the refresh adds right of their columns."""
+        return self.columns.get("id") or max([self.max_col, *self.columns.values(), 0]) + 1
+
+
+@dataclass
 class Ledger:
     """Everything read from one workbook, normalised, plus the problems found reading it."""
 
@@ -142,22 +201,19 @@ class Ledger:
     settings: Settings = field(default_factory=Settings)
     calendar_overrides: dict[date, bool] = field(default_factory=dict)  # date -> is working day
     problems: list[Problem] = field(default_factory=list)
-    # Where the ledger sheet's header is and which column each key sits in (1-based),
-    # so writers put the computed columns back in the right place.
-    ledger_sheet: str = schema.LEDGER
-    header_row: int = 1
-    columns: dict[str, int] = field(default_factory=dict)
-    last_row: int = 1
-    # The ledger sheet's last used column in any row (extra staff columns included), so
-    # computed columns missing from an office's own ledger are added beyond it, never on it.
-    max_col: int = 0
-    # Values found in the computed columns (row -> key -> value, non-blank only), so the
-    # refresh can tell what staff typed there from what the last refresh wrote (docs/rules.md §11.3).
-    computed_seen: dict[int, dict[str, object]] = field(default_factory=dict)
+    sheets: list[LedgerSheet] = field(default_factory=list)  # every ledger sheet read
+    unread: list[tuple[str, str]] = field(default_factory=list)  # (sheet, why it is no ledger)
     # Every staff sheet found, by its schema name (进展记录, 发文登记, ...), so writers and
     # commands never reopen the workbook to find where to append.
     layouts: dict[str, SheetLayout] = field(default_factory=dict)
     sheet_names: list[str] = field(default_factory=list)  # every worksheet, in workbook order
+
+    def sheet(self, name: str) -> LedgerSheet:
+        """Return the ledger sheet called ``name`` (the template's 督办事项 when there is none)."""
+        for sheet in self.sheets:
+            if sheet.name == name:
+                return sheet
+        return LedgerSheet(name)
 
 
 @dataclass(frozen=True)
@@ -175,6 +231,8 @@ class ItemResult:
     deviation: int | None = None
     level: Level = Level.NONE
     reminder_count: int = 0
+    deadline: date | None = None  # 认定时限: the effective deadline the rules used
+    sheet: str = schema.LEDGER
 
 
 @dataclass(frozen=True)

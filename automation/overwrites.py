@@ -8,14 +8,14 @@ refresh), a value is reported only when it differs from what is about to be writ
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from openpyxl.utils.cell import get_column_letter
 
 from automation import schema
 from automation.models import ItemResult, Ledger, Problem
-from automation.summaries import COMPUTED_KEYS, computed_values, stamp_of
+from automation.summaries import COMPUTED_KEYS, computed_columns, computed_values, stamp_of
 
 # More edits than this in one column are reported as one line for the column, not one per cell.
 PER_CELL_LIMIT = 10
@@ -46,7 +46,6 @@ def same(found: object, written: object) -> bool:
 
 def staff_edits(
     ledger: Ledger,
-    columns: Mapping[str, int],
     results: Sequence[ItemResult],
     *,
     previous: Sequence[ItemResult] = (),
@@ -56,38 +55,38 @@ def staff_edits(
 
     ``results`` are this refresh's; ``previous`` and ``previous_at`` the latest recorded one's.
     """
-    before_by_row = {r.row: r for r in previous}
+    before_by_cell = {(r.sheet, r.row): r for r in previous}
     before_by_id = _unique_by_id(previous)
-    now_by_row = {r.row: r for r in results}
+    now_by_cell = {(r.sheet, r.row): r for r in results}
     previous_stamp = stamp_of(previous_at) if previous_at else ""
-    edits: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for item in ledger.items:
-        seen = ledger.computed_seen.get(item.row)
-        if not seen:
-            continue
-        before = before_by_row.get(item.row)
-        if before is None or before.item_id != item.id:
-            before = before_by_id.get(item.id)  # staff inserted or sorted rows since
-        if before is not None:
-            expected = dict(
-                zip(COMPUTED_KEYS, computed_values(before, previous_stamp), strict=True)
-            )
-        elif item.row in now_by_row:
-            expected = dict(
-                zip(COMPUTED_KEYS, computed_values(now_by_row[item.row], ""), strict=True)
-            )
-        else:
-            continue
-        for key, value in seen.items():
-            if before is None and key == "updated_at":
-                continue  # a new timestamp is not an edit
-            if not same(value, expected[key]):
-                edits[key].append((item.row, cell_text(value)))
-    return [
-        problem
-        for key, found in edits.items()
-        for problem in _problems(ledger.ledger_sheet, key, columns[key], found)
-    ]
+    problems: list[Problem] = []
+    for sheet in ledger.sheets:
+        edits: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for item in ledger.items:
+            seen = sheet.computed_seen.get(item.row) if item.sheet == sheet.name else None
+            if not seen:
+                continue
+            before = before_by_cell.get((sheet.name, item.row))
+            if before is None or before.item_id != item.id:
+                before = before_by_id.get(item.id)  # staff inserted or sorted rows since
+            if before is not None:
+                expected = dict(
+                    zip(COMPUTED_KEYS, computed_values(before, previous_stamp), strict=True)
+                )
+            elif (sheet.name, item.row) in now_by_cell:
+                now = now_by_cell[(sheet.name, item.row)]
+                expected = dict(zip(COMPUTED_KEYS, computed_values(now, ""), strict=True))
+            else:
+                continue
+            for key, value in seen.items():
+                if before is None and key == "updated_at":
+                    continue  # a new timestamp is not an edit
+                if not same(value, expected[key]):
+                    edits[key].append((item.row, cell_text(value)))
+        columns = computed_columns(sheet)
+        for key, found in edits.items():
+            problems.extend(_problems(sheet.name, key, columns[key], found))
+    return problems
 
 
 def _unique_by_id(results: Sequence[ItemResult]) -> dict[str, ItemResult]:

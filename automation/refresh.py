@@ -229,6 +229,7 @@ def plan_refresh(
     plan = summaries.build_plan(evaluation.ledger, evaluation.outcome, now=now)
     report = RefreshReport(evaluation.path, evaluation.today, history is None, evaluation, plan)
     report.notes.extend(evaluation.notes)
+    report.notes.extend(summaries.added_id_columns(evaluation.ledger))
     if batch is not None:
         batch.add_to(plan)
         report.letters = batch.letters

@@ -132,6 +132,8 @@ OPEN_STATUSES = (
 ACTIVE_TYPED = (TypedStatus.IN_PROGRESS, TypedStatus.EXTENSION_REQUESTED)
 
 ONGOING_WORDS = ("长期", "持续推进", "常态化")
+# 单位类型 offered in 责任单位's drop-down; group words such as 各乡镇 expand through them.
+UNIT_KINDS = ("部门", "乡镇", "街道")
 
 # --- columns ----------------------------------------------------------------------------
 
@@ -144,7 +146,7 @@ class Column:
     header: str
     variants: tuple[str, ...] = ()
     width: float = 12
-    kind: str = "text"  # text | longtext | date | percent | int | list
+    kind: str = "text"  # text | longtext | date | percent | int | list | rownumber
     computed: bool = False
     required: bool = False
 
@@ -153,47 +155,163 @@ class Column:
         return (self.header, *self.variants)
 
 
+# Header words of real office ledgers are variants (docs/rules.md §3, README 台账结构). ``序号`` is
+# a row number (key ``seq``), never an 编号. ``办理情况``/``落实情况`` are read as 办理状态 when
+# their cells hold status words and as 最新进展 otherwise (``AMBIGUOUS_HEADERS``).
 LEDGER_INPUT_COLUMNS: tuple[Column, ...] = (
-    Column("id", "编号", ("序号编号", "事项编号"), 14, required=True),
-    Column("category", "事项类别", ("类别", "事项类型", "来源类别"), 12, "list"),
-    Column("source", "来源依据", ("来源", "交办依据", "文件依据"), 24, "longtext"),
+    Column("id", "编号", ("事项编号", "督办编号", "序号编号"), 14, required=True),
+    Column(
+        "category",
+        "事项类别",
+        ("类别", "事项类型", "来源类别", "督办类别", "任务类别", "事项分类"),
+        12,
+        "list",
+    ),
+    Column(
+        "source",
+        "来源依据",
+        (
+            "来源",
+            "任务来源",
+            "交办来源",
+            "事项来源",
+            "交办依据",
+            "文件依据",
+            "纪要位置",
+            "文件名称",
+            "批示件",
+            "督办依据",
+        ),
+        24,
+        "longtext",
+    ),  # fmt: skip
     Column(
         "content",
         "事项内容",
-        ("督办事项", "督查事项", "工作任务", "任务内容", "事项名称"),
+        (
+            "督办事项",
+            "督查事项",
+            "工作任务",
+            "任务内容",
+            "重点任务",
+            "具体任务",
+            "交办事项",
+            "批示内容",
+            "决定事项",
+            "议定事项",
+            "事项名称",
+            "工作内容",
+            "主要任务",
+            "任务名称",
+            "批示事项",
+            "会议议定事项",
+        ),
         40,
         "longtext",
         required=True,
+    ),  # fmt: skip
+    Column(
+        "requirement", "工作要求", ("办理要求", "督办要求", "目标要求", "工作目标"), 30, "longtext"
     ),
-    Column("requirement", "工作要求", ("办理要求", "督办要求"), 30, "longtext"),
-    Column("leader", "牵头领导", ("分管领导", "责任领导", "县领导"), 10),
-    Column("unit", "责任单位", ("牵头单位", "主办单位", "承办单位"), 16, "list", required=True),
-    Column("co_units", "配合单位", ("协办单位", "配合部门"), 18),
+    Column(
+        "leader",
+        "牵头领导",
+        (
+            "分管领导",
+            "责任领导",
+            "县级领导",
+            "批示领导",
+            "县领导",
+            "包联领导",
+            "牵头县领导",
+            "责任县领导",
+        ),
+        10,
+    ),  # fmt: skip
+    Column(
+        "unit",
+        "责任单位",
+        ("牵头单位", "主办单位", "承办单位", "牵头部门", "责任部门", "承办部门"),
+        16,
+        "list",
+        required=True,
+    ),
+    Column("co_units", "配合单位", ("协办单位", "配合部门", "协助单位", "参与单位"), 18),
     Column("person", "责任人", ("具体责任人", "经办人"), 10),
     Column("phone", "联系电话", ("电话", "手机"), 14),
-    Column("assigned_on", "交办日期", ("交办时间", "下达日期", "立项日期"), 12, "date"),
+    Column(
+        "assigned_on",
+        "交办日期",
+        (
+            "交办时间",
+            "下达日期",
+            "下达时间",
+            "立项日期",
+            "批示时间",
+            "批示日期",
+            "签批时间",
+            "会议时间",
+            "交办时限起",
+        ),
+        12,
+        "date",
+    ),  # fmt: skip
     Column(
         "deadline",
         "办结时限",
-        ("完成时限", "截止日期", "办理时限", "完成时间", "截止时间"),
+        (
+            "完成时限",
+            "截止日期",
+            "办理时限",
+            "完成时间",
+            "截止时间",
+            "时间节点",
+            "办理要求及时限",
+            "完成期限",
+            "办结期限",
+            "时限要求",
+            "时限",
+            "办结时间要求",
+            "完成时间节点",
+        ),
         12,
         "date",
-    ),
+    ),  # fmt: skip
     Column("extended_to", "延期至", ("延期时限", "延期日期"), 12, "date"),
-    Column("cadence", "反馈周期", ("反馈频次", "报送周期", "反馈要求"), 14),
-    Column("latest_progress", "最新进展", ("进展情况", "办理进展", "工作进展"), 40, "longtext"),
+    Column("cadence", "反馈周期", ("反馈频次", "报送周期", "反馈要求", "报送要求"), 14),
+    Column(
+        "latest_progress",
+        "最新进展",
+        ("进展情况", "推进情况", "办理进展", "工作进展", "目前进展", "进展", "工作推进情况"),
+        40,
+        "longtext",
+    ),
     Column(
         "last_feedback_on", "最近反馈日期", ("反馈日期", "最近反馈", "最后反馈日期"), 12, "date"
     ),
-    Column("progress", "完成进度", ("进度", "完成比例", "完成率"), 10, "percent"),
-    Column("typed_status", "办理状态", ("状态", "办理情况"), 10, "list"),
-    Column("done_on", "办结日期", ("完成日期", "实际办结日期"), 12, "date"),
-    Column("owner", "督办人", ("督查人", "跟踪人"), 10),
+    Column("progress", "完成进度", ("进度", "完成比例", "完成率", "完成百分比"), 10, "percent"),
+    Column(
+        "typed_status",
+        "办理状态",
+        ("状态", "完成情况", "是否办结", "办结情况", "是否完成", "办理结果"),
+        10,
+        "list",
+    ),
+    Column(
+        "done_on", "办结日期", ("完成日期", "实际办结日期", "实际完成时间", "办结时间"), 12, "date"
+    ),
+    Column("owner", "督办人", ("督查人", "跟踪人", "督办责任人"), 10),
     Column("note", "备注", ("说明",), 20, "longtext"),
 )
 
+# Headers read as 办理状态 when every filled cell below holds a status word, else as 最新进展.
+AMBIGUOUS_HEADERS = ("办理情况", "落实情况")
+# Headers of a lead unit, and of units named beside it: with both present, the second is 配合单位.
+LEAD_UNIT_HEADERS = ("牵头单位", "牵头部门", "主办单位")
+
 LEDGER_COMPUTED_COLUMNS: tuple[Column, ...] = (
     Column("light", "预警", (), 6, computed=True),
+    Column("deadline_used", "认定时限", (), 12, "date", computed=True),
     Column("status", "计算状态", (), 10, computed=True),
     Column("days_left", "剩余工作日", (), 10, "int", computed=True),
     Column("days_overdue", "逾期工作日", (), 10, "int", computed=True),
@@ -206,12 +324,15 @@ LEDGER_COMPUTED_COLUMNS: tuple[Column, ...] = (
 )
 
 LEDGER_COLUMNS = LEDGER_INPUT_COLUMNS + LEDGER_COMPUTED_COLUMNS
+# Columns the reader knows beyond the template's: 序号, a row number kept apart from 编号.
+LEDGER_READ_COLUMNS = LEDGER_COLUMNS + (Column("seq", "序号", ("排序", "行号"), 6, "rownumber"),)
 
 COMPUTED_MARK = "系统自动计算，请勿手工填写"
 
 UNIT_COLUMNS: tuple[Column, ...] = (
     Column("name", "单位名称", ("责任单位", "单位"), 20, required=True),
     Column("aliases", "别名", ("简称", "别称"), 24),
+    Column("kind", "类型", ("单位类型", "单位类别"), 10, "list"),
     Column("head", "主要领导", (), 10),
     Column("leader", "分管领导", (), 10),
     Column("contact", "联系人", (), 10),

@@ -97,6 +97,14 @@ class Settings:
     due_soon_days: int = _setting(
         3, "临期提醒工作日", "剩余工作日不超过此数时标为临期（黄灯）", "int", minimum=0, maximum=60
     )
+    immediate_days: int = _setting(
+        5,
+        "立行立改工作日",
+        "办结时限写“立行立改”“立即整改”等时，按交办日期后第几个工作日认定时限",
+        "int",
+        minimum=1,
+        maximum=60,
+    )
     lag_threshold: float = _setting(
         20,
         "进度滞后阈值",

@@ -105,7 +105,43 @@ CREATE TABLE IF NOT EXISTS mail_lock (
 )
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# Item states keyed by sheet too: a workbook may hold several ledger sheets (one per year or
+# category). Rows recorded before have no sheet ('') and are matched by 编号 alone.
+_V4 = """
+CREATE TABLE item_state_v4 (
+    refresh_id INTEGER NOT NULL REFERENCES refresh(id),
+    sheet TEXT NOT NULL DEFAULT '',
+    row INTEGER NOT NULL,
+    today TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    unit TEXT,
+    category TEXT,
+    leader TEXT,
+    status TEXT NOT NULL,
+    light TEXT,
+    days_overdue INTEGER,
+    level TEXT,
+    progress REAL,
+    deadline TEXT,
+    days_left INTEGER,
+    next_feedback_on TEXT,
+    expected_progress INTEGER,
+    deviation INTEGER,
+    reminder_count INTEGER,
+    PRIMARY KEY (refresh_id, sheet, row)
+);
+INSERT INTO item_state_v4 (refresh_id, sheet, row, today, item_id, unit, category, leader,
+    status, light, days_overdue, level, progress, deadline, days_left, next_feedback_on,
+    expected_progress, deviation, reminder_count)
+  SELECT refresh_id, '', row, today, item_id, unit, category, leader, status, light,
+    days_overdue, level, progress, deadline, days_left, next_feedback_on, expected_progress,
+    deviation, reminder_count FROM item_state;
+DROP TABLE item_state;
+ALTER TABLE item_state_v4 RENAME TO item_state;
+CREATE INDEX IF NOT EXISTS item_state_item ON item_state(item_id, refresh_id)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # SQLite's words for a file that is not (or no longer) a usable database.

@@ -7,9 +7,11 @@ apply this same plan, so they cannot drift apart.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import repeat
+
+from openpyxl.utils.cell import get_column_letter
 
 from automation import schema
 from automation.models import (
@@ -18,6 +20,7 @@ from automation.models import (
     Item,
     ItemResult,
     Ledger,
+    LedgerSheet,
     Outcome,
     WritePlan,
 )
@@ -27,6 +30,7 @@ DONE = schema.DONE_STATUSES
 INACTIVE = schema.SET_ASIDE
 OPEN = schema.OPEN_STATUSES
 
+ID_HEADER = next(c.header for c in schema.LEDGER_INPUT_COLUMNS if c.key == "id")
 PERCENT = "0.0%"
 DATE = "yyyy-mm-dd"
 
@@ -37,7 +41,7 @@ def build_plan(ledger: Ledger, outcome: Outcome, *, now: datetime) -> WritePlan:
     return WritePlan(
         cells=ledger_cells(ledger, outcome.results, now=now),
         sheets=[
-            summary_sheet(pairs),
+            summary_sheet(pairs, ledger),
             ranking_sheet(outcome),
             overdue_sheet(pairs, ledger),
             due_soon_sheet(pairs, ledger),
@@ -46,14 +50,18 @@ def build_plan(ledger: Ledger, outcome: Outcome, *, now: datetime) -> WritePlan:
     )
 
 
-def computed_columns(ledger: Ledger) -> dict[str, int]:
-    """Return the column of each computed field, placing missing ones right of the sheet's used range."""
+def computed_columns(sheet: LedgerSheet) -> dict[str, int]:
+    """Return the column of each computed field of a ledger sheet.
+
+    Missing ones go right of the sheet's used range (and of the 编号 column the refresh adds
+    to a sheet that has none), never onto a staff column.
+    """
     placed = {
-        c.key: ledger.columns[c.key]
+        c.key: sheet.columns[c.key]
         for c in schema.LEDGER_COMPUTED_COLUMNS
-        if c.key in ledger.columns
+        if c.key in sheet.columns
     }
-    next_col = max([ledger.max_col, *ledger.columns.values(), 0]) + 1
+    next_col = max([sheet.max_col, *sheet.columns.values(), sheet.id_column(), 0]) + 1
     for column in schema.LEDGER_COMPUTED_COLUMNS:
         if column.key not in placed:
             placed[column.key] = next_col
@@ -73,6 +81,7 @@ def computed_values(r: ItemResult, stamp: str) -> tuple:
     """Return what goes into one row's computed columns, in ``COMPUTED_KEYS`` order."""
     return (
         r.light or None,  # unknown: the cell is left blank, never a guessed light
+        r.deadline,
         r.status or None,
         r.days_left,
         r.days_overdue,
@@ -88,24 +97,47 @@ def computed_values(r: ItemResult, stamp: str) -> tuple:
 def ledger_cells(
     ledger: Ledger, results: Iterable[ItemResult], *, now: datetime
 ) -> list[CellWrite]:
-    """Return the cell writes for the computed columns (headers included) and assigned 编号."""
-    sheet = ledger.ledger_sheet
-    columns = computed_columns(ledger)
-    cells = [
-        CellWrite(sheet, ledger.header_row, columns[c.key], c.header)
-        for c in schema.LEDGER_COMPUTED_COLUMNS
-        if c.key not in ledger.columns
-    ]
+    """Return the cell writes of every ledger sheet: computed columns (headers included), 编号.
+
+    A sheet without an 编号 column gets one (header and every item's number), so history,
+    letters and feedback forms keep following each item when staff sort or insert rows.
+    """
     stamp = stamp_of(now)
-    cols = [columns[k] for k in COMPUTED_KEYS]
-    assigned = {item.row: item.id for item in ledger.items if item.id_assigned}
-    id_col = ledger.columns.get("id")
+    assigned = {(i.sheet, i.row): i.id for i in ledger.items if i.id_assigned}
+    by_sheet: dict[str, list[ItemResult]] = defaultdict(list)
     for r in results:
-        # Over half a million cells at 50 000 rows: built with map, not a per-cell loop.
-        cells.extend(map(CellWrite, repeat(sheet), repeat(r.row), cols, computed_values(r, stamp)))
-        if id_col and r.row in assigned:
-            cells.append(CellWrite(sheet, r.row, id_col, assigned[r.row]))
+        by_sheet[r.sheet].append(r)
+    cells: list[CellWrite] = []
+    for sheet in ledger.sheets:
+        columns = computed_columns(sheet)
+        cells.extend(
+            CellWrite(sheet.name, sheet.header_row, columns[c.key], c.header)
+            for c in schema.LEDGER_COMPUTED_COLUMNS
+            if c.key not in sheet.columns
+        )
+        id_col = sheet.id_column()
+        if "id" not in sheet.columns:
+            cells.append(CellWrite(sheet.name, sheet.header_row, id_col, ID_HEADER))
+        cols = [columns[k] for k in COMPUTED_KEYS]
+        name = sheet.name
+        for r in by_sheet.get(name, ()):
+            # Over half a million cells at 50 000 rows: built with map, not a per-cell loop.
+            cells.extend(
+                map(CellWrite, repeat(name), repeat(r.row), cols, computed_values(r, stamp))
+            )
+            if (name, r.row) in assigned:
+                cells.append(CellWrite(name, r.row, id_col, assigned[(name, r.row)]))
     return cells
+
+
+def added_id_columns(ledger: Ledger) -> list[str]:
+    """Say, once per sheet, where a refresh adds the 编号 column a ledger sheet lacked."""
+    return [
+        f"“{s.name}”表没有“编号”列，已在 {get_column_letter(s.id_column())} 列添加并为 "
+        f"{sum(i.sheet == s.name for i in ledger.items)} 个事项编号（录入列，可修改）"
+        for s in ledger.sheets
+        if "id" not in s.columns and any(i.sheet == s.name for i in ledger.items)
+    ]
 
 
 # --- 统计汇总 -----------------------------------------------------------------------------
@@ -132,29 +164,47 @@ def _group_row(name: str, pairs: list[tuple[Item, ItemResult]]) -> list[object]:
         sum(statuses[s] for s in OPEN),
         len(done),
         len(done) / active if active else None,
-        sum(map(_on_time, done)) / len(done) if done else None,
+        # Items done with no 办结日期 column cannot be on time or late: left out of the rate.
+        sum(map(_on_time, known)) / len(known)
+        if (known := [i for i in done if i.done_known])
+        else None,
         *(statuses[s] for s in COUNTED),
         *(lights[light] for light in schema.LIGHTS),
     ]
 
 
 def _grouped(pairs, key) -> list[tuple[str, list[tuple[Item, ItemResult]]]]:
+    """Group (item, result) pairs by key(item): a name, or several (each lead unit counts it)."""
     groups: dict[str, list] = defaultdict(list)
     for item, result in pairs:
-        groups[key(item) or "（未填写）"].append((item, result))
+        names = key(item)
+        for name in (names,) if isinstance(names, str) or not names else names:
+            groups[name or "（未填写）"].append((item, result))
     return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
-def summary_sheet(pairs: list[tuple[Item, ItemResult]]) -> GeneratedSheet:
-    """Build 统计汇总: a per-unit block (charted), then per-category and per-leader blocks."""
+def summary_sheet(pairs: list[tuple[Item, ItemResult]], ledger: Ledger) -> GeneratedSheet:
+    """Build 统计汇总: a per-unit block (charted), then per-category and per-leader blocks.
+
+    With several ledger sheets a per-sheet block follows, each sheet named with its year
+    (2025年度 · 2025年督办事项), so an earlier year's items are told apart.
+    """
     rows: list[list[object]] = []
     headers: list[int] = []
     chart = None
-    blocks = (
-        ("责任单位", lambda i: i.unit or i.unit_text),
+    years = {s.name: s.year for s in ledger.sheets}
+    blocks: list[tuple[str, Callable[[Item], object]]] = [
+        ("责任单位", lambda i: i.lead_units or i.unit_text),
         ("事项类别", lambda i: i.category),
         ("牵头领导", lambda i: i.leader),
-    )
+    ]
+    if len(ledger.sheets) > 1:
+        blocks.append(
+            (
+                "工作表",
+                lambda i: f"{years[i.sheet]}年度 · {i.sheet}" if years.get(i.sheet) else i.sheet,
+            )
+        )
     for title, key in blocks:
         if rows:
             rows.append([])
@@ -164,6 +214,13 @@ def summary_sheet(pairs: list[tuple[Item, ItemResult]]) -> GeneratedSheet:
         rows.extend(_group_row(name, group) for name, group in _grouped(pairs, key))
         if title == "责任单位":
             rows.append(_group_row("合计", pairs))
+            unknown = sum(1 for i, r in pairs if r.status in DONE and not i.done_known)
+            if unknown:
+                rows.append(
+                    [
+                        f"注：{unknown} 个已办结事项没有办结日期（台账无“办结日期”列），未计入按期办结率"
+                    ]
+                )
             if len(rows) - 1 > first:
                 chart = (
                     "各责任单位办结率",
@@ -199,19 +256,29 @@ def _contacts(ledger: Ledger) -> dict[str, tuple[str, str]]:
     return {u.name: (u.contact, u.phone) for u in ledger.units}
 
 
+def _sheet_cell(item: Item, ledger: Ledger) -> list[str]:
+    """Return the 工作表 cell of a list row: the item's sheet, when there are several ledgers."""
+    return [item.sheet] if len(ledger.sheets) > 1 else []
+
+
+def _sheet_header(ledger: Ledger) -> list[str]:
+    return ["工作表"] if len(ledger.sheets) > 1 else []
+
+
 def overdue_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
     """Build 逾期清单: overdue items, most overdue first, with the unit's contact."""
     contacts = _contacts(ledger)
     rows: list[list[object]] = [
         "编号 事项内容 责任单位 牵头领导 办结时限 逾期工作日 督办等级 已催办次数 联系人 联系电话 督办人".split()
+        + _sheet_header(ledger)
     ]
     overdue = [(i, r) for i, r in pairs if r.status == Status.OVERDUE]
     overdue.sort(key=lambda p: (-(p[1].days_overdue or 0), p[0].id))
     for item, r in overdue:
         contact, phone = contacts.get(item.unit or "", ("", ""))
-        rows.append([item.id, item.content, item.unit or item.unit_text, item.leader,
+        rows.append([item.id, item.content, item.unit_text or item.unit, item.leader,
                      item.effective_deadline, r.days_overdue, r.level, r.reminder_count,
-                     contact, phone, item.owner])  # fmt: skip
+                     contact, phone, item.owner, *_sheet_cell(item, ledger)])  # fmt: skip
     return GeneratedSheet(
         schema.OVERDUE_LIST, rows, (0,), (14, 40, 16, 10, 12, 10, 10, 10, 10, 14, 10), {4: DATE}
     )
@@ -222,14 +289,16 @@ def due_soon_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
     contacts = _contacts(ledger)
     rows: list[list[object]] = [
         "编号 事项内容 责任单位 牵头领导 办结时限 剩余工作日 完成进度 联系人 联系电话 督办人".split()
+        + _sheet_header(ledger)
     ]
     soon = [(i, r) for i, r in pairs if r.status == Status.DUE_SOON]
     soon.sort(key=lambda p: (p[1].days_left if p[1].days_left is not None else 99, p[0].id))
     for item, r in soon:
         contact, phone = contacts.get(item.unit or "", ("", ""))
         progress = None if item.progress is None else item.progress / 100
-        rows.append([item.id, item.content, item.unit or item.unit_text, item.leader,
-                     item.effective_deadline, r.days_left, progress, contact, phone, item.owner])  # fmt: skip
+        rows.append([item.id, item.content, item.unit_text or item.unit, item.leader,
+                     item.effective_deadline, r.days_left, progress, contact, phone, item.owner,
+                     *_sheet_cell(item, ledger)])  # fmt: skip
     return GeneratedSheet(
         schema.DUE_SOON_LIST,
         rows,

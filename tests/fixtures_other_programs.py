@@ -233,7 +233,8 @@ def sample_plan(n: int, *, blank_id_row: int | None = 3, with_chart: bool = True
     """Return a hand-built plan: computed columns for rows 2..n+1, one 编号, five sheets."""
     cells = []
     for row in range(2, n + 2):
-        values = ["红", "逾期", None, 2, date(2026, 10, 8), 100, -40, "催办", 1, "2026-10-09 08:30"]
+        values = ["红", date(2026, 9, 30), "逾期", None, 2, date(2026, 10, 8), 100, -40, "催办", 1,
+                  "2026-10-09 08:30"]  # fmt: skip
         for offset, value in enumerate(values):
             cells.append(CellWrite(schema.LEDGER, row, COMPUTED_FIRST + offset, value))
     if blank_id_row:

@@ -38,6 +38,7 @@ def _refresh(
                 "红" if status == "逾期" else "绿",
                 status,
                 days_overdue=None,
+                deadline=date(2026, 9, 30),
                 level=level,
             )
         )

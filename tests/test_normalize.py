@@ -167,7 +167,7 @@ def test_assign_ids_continues_after_the_highest_of_that_year():
         Item(row=7, id=""),  # no 交办日期: today's year
         Item(row=8, id="XZ-2026-100"),  # another prefix does not count
     ]
-    problems = assign_ids(items, prefix="DB", today=date(2026, 10, 9), column="B")
+    problems = assign_ids(items, prefix="DB", today=date(2026, 10, 9), columns={"督办事项": "B"})
     assert [i.id for i in items[2:5]] == ["DB-2026-008", "DB-2025-031", "DB-2026-009"]
     assert all(i.id_assigned for i in items[2:5]) and not items[0].id_assigned
     assert [(p.cell, p.message) for p in problems] == [
@@ -183,7 +183,7 @@ def test_duplicate_ids_are_reported_on_later_rows_and_kept_as_typed():
         Item(row=4, id="DB-2026-002"),
         Item(row=9, id="DB-2026-001"),
     ]
-    problems = duplicate_ids(items, column="A")
+    problems = duplicate_ids(items, columns={"督办事项": "A"})
     assert [(p.cell, p.message) for p in problems] == [("A9", "编号“DB-2026-001”与第 3 行重复")]
     assert items[2].id == "DB-2026-001"
 

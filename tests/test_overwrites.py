@@ -3,16 +3,20 @@
 from datetime import date, datetime
 
 from automation import schema
-from automation.models import Item, ItemResult, Ledger
+from automation.models import Item, ItemResult, Ledger, LedgerSheet
 from automation.overwrites import cell_text, same, staff_edits
 
-COLUMNS = {c.key: 22 + i for i, c in enumerate(schema.LEDGER_COMPUTED_COLUMNS)}  # V, W, X, ...
+COLUMNS = {
+    c.key: 22 + i for i, c in enumerate(schema.LEDGER_COMPUTED_COLUMNS)
+}  # V 预警, W 认定时限, X…
 YESTERDAY = datetime(2026, 10, 8, 8, 30)
 
 
 def ledger(seen):
     items = [Item(row=2, id="DB-1"), Item(row=3, id="DB-2"), Item(row=4, id="DB-3")]
-    return Ledger(items=items, computed_seen=seen)
+    return Ledger(
+        items=items, sheets=[LedgerSheet(schema.LEDGER, columns=COLUMNS, computed_seen=seen)]
+    )
 
 
 def result(item_id, row, light="红", status="逾期", days_overdue=2, level="催办"):
@@ -40,7 +44,6 @@ def test_edit_against_the_previous_refresh_is_reported_with_cell_and_value():
     }
     problems = staff_edits(
         ledger(seen),
-        COLUMNS,
         [result("DB-1", 2, days_overdue=3)],
         previous=previous,
         previous_at=YESTERDAY,
@@ -55,37 +58,40 @@ def test_unchanged_values_from_the_last_refresh_are_not_edits_even_if_today_diff
     previous = [result("DB-1", 2, light="黄", status="临期", days_overdue=None, level="提醒")]
     seen = {2: {"light": "黄", "status": "临期", "level": "提醒", "updated_at": "2026-10-08 08:30"}}
     today = [result("DB-1", 2)]  # overdue today: what will be written differs, no edit though
-    assert staff_edits(ledger(seen), COLUMNS, today, previous=previous, previous_at=YESTERDAY) == []
+    assert staff_edits(ledger(seen), today, previous=previous, previous_at=YESTERDAY) == []
 
 
 def test_a_typed_timestamp_is_an_edit_once_there_is_a_previous_refresh():
     seen = {2: {"updated_at": "2026-01-01"}}
-    problems = staff_edits(
-        ledger(seen), COLUMNS, [], previous=[result("DB-1", 2)], previous_at=YESTERDAY
-    )
-    assert [p.cell for p in problems] == ["AE2"]
+    problems = staff_edits(ledger(seen), [], previous=[result("DB-1", 2)], previous_at=YESTERDAY)
+    assert [p.cell for p in problems] == ["AF2"]
 
 
 def test_rows_moved_by_staff_are_matched_by_id():
     previous = [result("DB-1", 3, light="红"), result("DB-2", 2, light="绿")]  # before staff sorted
     seen = {2: {"light": "红"}, 3: {"light": "绿"}}
-    assert staff_edits(ledger(seen), COLUMNS, [], previous=previous, previous_at=YESTERDAY) == []
+    assert staff_edits(ledger(seen), [], previous=previous, previous_at=YESTERDAY) == []
 
 
 def test_first_refresh_reports_only_values_differing_from_what_is_written_and_ignores_timestamps():
     seen = {2: {"light": "红", "updated_at": "2026-01-01"}, 3: {"status": "已办结"}}
     now = [result("DB-1", 2, light="红"), result("DB-2", 3, status="逾期")]
-    problems = staff_edits(ledger(seen), COLUMNS, now)
-    assert [p.cell for p in problems] == ["W3"]
+    problems = staff_edits(ledger(seen), now)
+    assert [p.cell for p in problems] == ["X3"]  # 计算状态
 
 
 def test_many_edits_in_one_column_are_one_line():
     items = [Item(row=r, id=f"DB-{r}") for r in range(2, 20)]
     seen = {r: {"status": "完成"} for r in range(2, 20)}
     now = [result(f"DB-{r}", r) for r in range(2, 20)]
-    problems = staff_edits(Ledger(items=items, computed_seen=seen), COLUMNS, now)
+    problems = staff_edits(
+        Ledger(
+            items=items, sheets=[LedgerSheet(schema.LEDGER, columns=COLUMNS, computed_seen=seen)]
+        ),
+        now,
+    )
     assert len(problems) == 1
-    assert problems[0].cell == "W2" and "18 处" in problems[0].message
+    assert problems[0].cell == "X2" and "18 处" in problems[0].message
 
 
 def test_refresh_overwrites_a_typed_light_says_so_once_and_then_is_quiet(tmp_path):

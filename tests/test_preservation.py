@@ -185,10 +185,12 @@ def test_computed_values_land_in_the_right_cells_and_types(book, tmp_path):
     apply_plan(book, sample_plan(N), out)
     wb = openpyxl.load_workbook(out)
     ws = wb[schema.LEDGER]
-    assert [ws.cell(2, COMPUTED_FIRST + i).value for i in range(10)] == [
-        "红", "逾期", None, 2, datetime(2026, 10, 8), 100, -40, "催办", 1, "2026-10-09 08:30",
+    assert [ws.cell(2, COMPUTED_FIRST + i).value for i in range(11)] == [
+        "红", datetime(2026, 9, 30), "逾期", None, 2, datetime(2026, 10, 8), 100, -40, "催办", 1,
+        "2026-10-09 08:30",
     ]  # fmt: skip
-    assert ws.cell(2, COMPUTED_FIRST + 4).number_format.lower().startswith("yyyy")
+    assert ws.cell(2, COMPUTED_FIRST + 1).number_format.lower().startswith("yyyy")
+    assert ws.cell(2, COMPUTED_FIRST + 5).number_format.lower().startswith("yyyy")
     assert ws.cell(3, COL["id"]).value == "DB-2026-900"
     assert ws.cell(2, COL["content"]).value == "推进第1项重点工作，确保按期完成"
     assert ws.cell(2, COL["deadline"]).value == datetime(2026, 9, 30)
@@ -322,8 +324,8 @@ def test_libreoffice_opens_the_refreshed_workbook(book, tmp_path):
     csv_files = {p.name: p for p in (tmp_path / "csv").glob("*.csv")}
     ledger_csv = next(p for name, p in csv_files.items() if schema.LEDGER in name)
     rows = list(csv.reader(ledger_csv.open(encoding="utf-8")))
-    assert rows[1][COMPUTED_FIRST - 1 : COMPUTED_FIRST + 2] == ["红", "逾期", ""]
-    assert rows[1][COMPUTED_FIRST + 3] == "2026-10-08"
+    assert rows[1][COMPUTED_FIRST - 1 : COMPUTED_FIRST + 3] == ["红", "2026-09-30", "逾期", ""]
+    assert rows[1][COMPUTED_FIRST + 4] == "2026-10-08"
     assert rows[2][0] == "DB-2026-900"
     summary_csv = next(p for name, p in csv_files.items() if schema.SUMMARY in name)
     summary = list(csv.reader(summary_csv.open(encoding="utf-8")))
@@ -403,7 +405,7 @@ def test_overwriting_a_formula_drops_the_calc_chain(tmp_path):
     parts = _parts(book)
     parts["xl/calcChain.xml"] = (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="AD3" i="1"/></calcChain>'
+        b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="AE3" i="1"/></calcChain>'
     )
     parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
         b"</Relationships>",
@@ -419,12 +421,12 @@ def test_overwriting_a_formula_drops_the_calc_chain(tmp_path):
         for name, data in parts.items():
             z.writestr(name, data)
     out = tmp_path / "out.xlsm"
-    apply_plan(book, sample_plan(N), out)  # AD3 held =1+1 (已催办次数)
+    apply_plan(book, sample_plan(N), out)  # AE3 held =1+1 (已催办次数)
     after = _parts(out)
     assert "xl/calcChain.xml" not in after
     assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"]
     assert b"calcChain" not in after["[Content_Types].xml"]
-    assert openpyxl.load_workbook(out)[schema.LEDGER]["AD3"].value == 1
+    assert openpyxl.load_workbook(out)[schema.LEDGER]["AE3"].value == 1
 
 
 def test_a_broken_package_is_refused_in_chinese(tmp_path):

@@ -141,7 +141,10 @@ def test_cross_field_checks(tmp_path):
     assert problems["M2"] == "办结日期 2026-02-01 早于交办日期 2026-03-02"
     assert problems["M3"] == "办理状态为“已办结”，但办结日期为空"
     assert problems["M4"].startswith("办理状态为“已销号”，但办结日期为空")
-    assert problems["L5"] == "办理状态“完成”无法识别，本次按“办理中”计算"
+    assert (
+        "L5" not in problems and ledger.items[3].typed_status == "已办结"
+    )  # 完成 is a status word
+    assert problems["M5"] == "办理状态为“已办结”，但办结日期为空"
     assert "B6" not in problems and ledger.items[4].category == "热线交办"
     assert problems["B7"] == "事项类别“会议决定”不在规定类别中"
     assert ledger.items[5].category == ""
@@ -149,7 +152,7 @@ def test_cross_field_checks(tmp_path):
     assert ledger.items[6].cadence is None and ledger.items[6].cadence_text == "看情况"
     assert len(ledger.problems) == 6
     fixes = {p.cell: p.fix for p in ledger.problems}
-    assert "会议议定" in fixes["B7"] and "已办结" in fixes["L5"] and "每月10日" in fixes["I8"]
+    assert "会议议定" in fixes["B7"] and "每月10日" in fixes["I8"]
 
 
 # --- layout: formulas, merges, hidden and empty rows, columns --------------------------------
@@ -193,14 +196,14 @@ def test_title_row_merged_cells_hidden_and_empty_rows(tmp_path):
     ledger = read(
         write_ledger(tmp_path / "t.xlsx", rows, title="XX县2026年督查事项台账", hook=layout)
     )
-    assert ledger.header_row == 2
+    assert ledger.sheets[0].header_row == 2
     assert [(i.row, i.id) for i in ledger.items] == [
         (3, "DB-2026-001"),
         (4, "DB-2026-002"),
         (7, "DB-2026-003"),
     ]
     assert [i.unit for i in ledger.items] == ["县交通运输局", "县交通运输局", "县财政局"]
-    assert ledger.last_row == 7
+    assert ledger.sheets[0].last_row == 7
     assert ledger.problems == []
 
 
@@ -242,10 +245,11 @@ def test_reordered_hidden_extra_columns_and_header_variants(tmp_path):
         ws.set_column(1, 1, None, None, {"hidden": True})
 
     ledger = read(write_ledger(tmp_path / "t.xlsx", rows, headers=headers, hook=hide))
-    assert ledger.max_col == 9
-    assert ledger.columns == {
+    assert ledger.sheets[0].max_col == 9
+    assert ledger.sheets[0].columns == {
         "note": 1,
         "deadline": 2,
+        "seq": 3,  # 序号 is a row number, never the 编号
         "content": 4,
         "unit": 5,
         "id": 6,
@@ -291,12 +295,12 @@ def test_computed_columns_are_mapped_and_leftovers_are_not_items(tmp_path):
     ]
     ledger = read(write_ledger(tmp_path / "t.xlsx", rows, headers=headers))
     assert (
-        ledger.columns["light"],
-        ledger.columns["status"],
-        ledger.columns["next_feedback_on"],
+        ledger.sheets[0].columns["light"],
+        ledger.sheets[0].columns["status"],
+        ledger.sheets[0].columns["next_feedback_on"],
     ) == (14, 15, 16)
     assert [i.row for i in ledger.items] == [2]
-    assert ledger.last_row == 3 and ledger.max_col == 16
+    assert ledger.sheets[0].last_row == 3 and ledger.sheets[0].max_col == 16
 
 
 def test_two_row_header_under_a_merged_group_header(tmp_path):
@@ -313,8 +317,14 @@ def test_two_row_header_under_a_merged_group_header(tmp_path):
     ws.write_row("A3", ["DB-2026-001", "修路", "县财政局", "2026-3-1", "2026-6-30"])
     wb.close()
     ledger = read(path)
-    assert ledger.header_row == 2
-    assert ledger.columns == {"id": 1, "content": 2, "unit": 3, "assigned_on": 4, "deadline": 5}
+    assert ledger.sheets[0].header_row == 2
+    assert ledger.sheets[0].columns == {
+        "id": 1,
+        "content": 2,
+        "unit": 3,
+        "assigned_on": 4,
+        "deadline": 5,
+    }
     assert ledger.items[0].deadline == date(2026, 6, 30)
 
 
@@ -324,7 +334,7 @@ def test_missing_required_columns_are_problems_and_ids_are_assigned(tmp_path):
     ledger = read(write_ledger(tmp_path / "t.xlsx", rows, headers=headers, units=None))
     messages = [p.message for p in ledger.problems]
     assert "表头中没有“责任单位”列" in messages
-    assert any("没有“编号”列" in m for m in messages)
+    assert any("没有“编号”列" in n for n in ledger.sheets[0].reading.notes)
     assert ledger.items[0].id == "DB-2026-001" and ledger.items[0].id_assigned
 
 
@@ -339,7 +349,8 @@ def test_existing_ledger_found_by_name_hint_and_defaults_for_missing_sheets(tmp_
         tmp_path / "t.xlsx", [good_row(1)], sheet="2026年重点工作台账", units=None, hook=extra
     )
     ledger = read(path)
-    assert ledger.ledger_sheet == "2026年重点工作台账"
+    assert [s.name for s in ledger.sheets] == ["2026年重点工作台账"]
+    assert ledger.unread == [("说明", "前 10 行中没有台账表头")]
     assert ledger.items[0].unit == "县财政局"  # no 责任单位 sheet: taken as typed
     assert ledger.settings.due_soon_days == 3 and ledger.units == [] and ledger.problems == []
 

@@ -682,9 +682,9 @@ def test_late_feedback_before_the_period_is_not_counted():
 
 def test_ties_share_a_rank():
     facts = [
-        ItemFacts("1", "乙局", overdue=True),
-        ItemFacts("2", "丙局", overdue=True),
-        ItemFacts("3", "丁局", overdue=True, late_feedbacks=1),
+        ItemFacts("1", ("乙局",), overdue=True),
+        ItemFacts("2", ("丙局",), overdue=True),
+        ItemFacts("3", ("丁局",), overdue=True, late_feedbacks=1),
     ]
     period = Period("2026年第4季度", D(2026, 10, 1), D(2026, 12, 31))
     weights = Settings(score_base=100, w_overdue=2, w_late_feedback=1)

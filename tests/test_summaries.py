@@ -3,7 +3,16 @@
 from datetime import date, datetime
 
 from automation import schema
-from automation.models import Item, ItemResult, Ledger, Outcome, Problem, Unit, UnitScore
+from automation.models import (
+    Item,
+    ItemResult,
+    Ledger,
+    LedgerSheet,
+    Outcome,
+    Problem,
+    Unit,
+    UnitScore,
+)
 from automation.summaries import build_plan, computed_columns
 
 NOW = datetime(2026, 10, 9, 8, 30)
@@ -55,8 +64,7 @@ def make_ledger(columns=None, max_col=0):
     return Ledger(
         items=items,
         units=units,
-        columns=columns,
-        max_col=max_col,
+        sheets=[LedgerSheet(schema.LEDGER, columns=columns, max_col=max_col)],
         problems=[
             Problem(schema.LEDGER, "G6", "责任单位“县交通具”不在责任单位表中", "是否为：县交通局")
         ],
@@ -86,16 +94,18 @@ def cell_map(plan):
 def test_computed_cells_land_in_the_template_columns():
     ledger = make_ledger()
     cells = cell_map(build_plan(ledger, make_outcome(), now=NOW))
-    light_col = ledger.columns["light"]
-    overdue_col = ledger.columns["days_overdue"]
+    light_col = ledger.sheets[0].columns["light"]
+    overdue_col = ledger.sheets[0].columns["days_overdue"]
     assert cells[(2, light_col)] == "红"
     assert cells[(2, overdue_col)] == 2
-    assert cells[(3, ledger.columns["deviation"])] == -40
-    assert cells[(5, ledger.columns["level"])] is None  # no escalation: cell cleared, not "".
-    assert cells[(2, ledger.columns["updated_at"])] == "2026-10-09 08:30"
+    assert cells[(3, ledger.sheets[0].columns["deviation"])] == -40
+    assert (
+        cells[(5, ledger.sheets[0].columns["level"])] is None
+    )  # no escalation: cell cleared, not "".
+    assert cells[(2, ledger.sheets[0].columns["updated_at"])] == "2026-10-09 08:30"
     # The assigned 编号 is written back; typed ones are not touched.
-    assert cells[(5, ledger.columns["id"])] == "DB-2026-003"
-    assert (2, ledger.columns["id"]) not in cells
+    assert cells[(5, ledger.sheets[0].columns["id"])] == "DB-2026-003"
+    assert (2, ledger.sheets[0].columns["id"]) not in cells
     # No header rewrites when the template already has the computed columns.
     assert not [c for c in cell_map(build_plan(ledger, make_outcome(), now=NOW)) if c[0] == 1]
 
@@ -104,12 +114,13 @@ def test_missing_computed_columns_go_right_of_the_used_range_never_onto_staff_co
     # An office's own ledger: 5 known columns, and staff extra columns up to column 9.
     columns = {"id": 1, "content": 2, "unit": 3, "deadline": 5, "typed_status": 6}
     ledger = make_ledger(columns=columns, max_col=9)
-    placed = computed_columns(ledger)
+    placed = computed_columns(ledger.sheets[0])
     assert placed["light"] == 10
-    assert placed["updated_at"] == 19
+    assert placed["updated_at"] == 20
     cells = cell_map(build_plan(ledger, make_outcome(), now=NOW))
     assert cells[(1, 10)] == "预警"
-    assert cells[(1, 11)] == "计算状态"
+    assert cells[(1, 11)] == "认定时限"
+    assert cells[(1, 12)] == "计算状态"
     assert all(col >= 10 for (_, col) in cells if col != 1)
 
 

@@ -17,7 +17,7 @@ LEDGER_HEADERS = [
     "编号", "事项类别", "来源依据", "事项内容", "工作要求", "牵头领导", "责任单位", "配合单位",
     "责任人", "联系电话", "交办日期", "办结时限", "延期至", "反馈周期", "最新进展", "最近反馈日期",
     "完成进度", "办理状态", "办结日期", "督办人", "备注",
-    "预警", "计算状态", "剩余工作日", "逾期工作日", "下次反馈日", "序时进度", "进度偏差",
+    "预警", "认定时限", "计算状态", "剩余工作日", "逾期工作日", "下次反馈日", "序时进度", "进度偏差",
     "督办等级", "已催办次数", "更新时间",
 ]  # fmt: skip
 COMPUTED = LEDGER_HEADERS[21:]
@@ -63,7 +63,7 @@ def test_file_name_and_every_sheet_in_spec_order(template_path, wb):
 def test_headers_of_every_staff_sheet(wb):
     assert [c.value for c in wb["督办事项"][1]] == LEDGER_HEADERS
     assert [c.value for c in wb["责任单位"][1]] == [
-        "单位名称", "别名", "主要领导", "分管领导", "联系人", "联系电话", "邮箱", "抄送邮箱",
+        "单位名称", "别名", "类型", "主要领导", "分管领导", "联系人", "联系电话", "邮箱", "抄送邮箱",
     ]  # fmt: skip
     assert [c.value for c in wb["进展记录"][1]] == [
         "日期", "编号", "责任单位", "进展内容", "完成进度", "佐证材料", "录入人",
@@ -96,7 +96,7 @@ def test_computed_headers_are_grey_and_commented(wb):
         else:
             assert not cell.fill.fgColor.rgb.endswith("BFBFBF"), cell.value
             assert cell.comment is None
-    assert ws["V1"].value == "预警" and ws["AE1"].value == "更新时间"
+    assert ws["V1"].value == "预警" and ws["AF1"].value == "更新时间"
 
 
 def test_ledger_drop_downs(wb):
@@ -135,7 +135,7 @@ def test_ledger_date_validations(wb):
 
 def test_date_columns_display_as_dates(wb):
     ws = wb["督办事项"]
-    for letter in ("K", "L", "M", "P", "S", "Z"):  # Z = 下次反馈日, written by the refresh
+    for letter in ("K", "L", "M", "P", "S", "W", "AA"):  # W 认定时限, AA 下次反馈日 (refresh)
         assert ws.column_dimensions[letter].number_format == "yyyy-mm-dd", letter
     assert ws.column_dimensions["D"].alignment.wrap_text  # 事项内容 wraps
 
@@ -147,15 +147,15 @@ def test_colour_rules_on_light_and_overdue_rows(wb):
         ("equal", ['"红"']), ("equal", ['"黄"']), ("equal", ['"绿"']), ("equal", ['"蓝"']), ("equal", ['"灰"']),
     ]  # fmt: skip
     assert [dxf_colour(r) for r in lights] == ["FF0000", "FFFF00", "00B050", "5B9BD5", "BFBFBF"]
-    (row_rule,) = rules["A2:AE5000"]
-    assert row_rule.formula == ['$W2="逾期"']
+    (row_rule,) = rules["A2:AF5000"]
+    assert row_rule.formula == ['$X2="逾期"']
     assert dxf_colour(row_rule) == "FFC7CE"
 
 
 def test_frozen_filter_and_print_setup(wb):
     ws = wb["督办事项"]
     assert ws.freeze_panes == "C2"
-    assert ws.auto_filter.ref == "A1:AE1"
+    assert ws.auto_filter.ref == "A1:AF1"
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.paperSize == 9  # A4
     assert ws.print_title_rows == "$1:$1"
@@ -264,7 +264,7 @@ def test_libreoffice_understands_colour_rules_and_print_setup(resaved):
         "5B9BD5",
         "BFBFBF",
     ]
-    assert [r.formula for r in rules["A2:AE5000"]] == [['$W2="逾期"']]
+    assert [r.formula for r in rules["A2:AF5000"]] == [['$X2="逾期"']]
     assert ws.page_setup.orientation == "landscape"
     assert ws.print_title_rows == "$1:$1"
     # A headless --convert-to drops every file's view settings (xlsxwriter's too), so the

@@ -41,9 +41,8 @@ class Merge:
     """What a set of replies changes: 进展记录 rows (by column key), 督办事项 updates, problems."""
 
     log_rows: list[dict[str, object]] = field(default_factory=list)
-    updates: dict[int, dict[str, object]] = field(
-        default_factory=dict
-    )  # ledger row -> key -> value
+    # (ledger sheet, row) -> key -> value
+    updates: dict[tuple[str, int], dict[str, object]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     duplicates: int = 0
 
@@ -187,11 +186,12 @@ def _new_problems(path: Path, problems: list[Problem]) -> bool:
 
 def apply_merge(ledger: Ledger, merge: Merge) -> None:
     """Show the merge to the in-memory ledger, as the written workbook will read back."""
-    by_row = {item.row: item for item in ledger.items}
-    for row, update in merge.updates.items():
-        item = by_row[row]
+    by_cell = {(item.sheet, item.row): item for item in ledger.items}
+    for where, update in merge.updates.items():
+        item = by_cell[where]
+        columns = ledger.sheet(item.sheet).columns
         for key, value in update.items():
-            if key in ledger.columns:
+            if key in columns:
                 setattr(item, key, value)
     ledger.feedback.extend(
         Feedback(
@@ -217,7 +217,7 @@ def merge_replies(ledger: Ledger, replies: list[Reply], today: date) -> Merge:
     for item in ledger.items:
         if item.id and not item.id_assigned:
             items.setdefault(item.id, []).append(item)
-    seen = {(fb.item_id, fb.date, fb.text) for fb in ledger.feedback}
+    seen = {(fb.item_id, fb.date, clean(fb.text)) for fb in ledger.feedback}  # compared by meaning
     latest: dict[str, date] = {}
     for fb in ledger.feedback:
         latest[fb.item_id] = max(fb.date, latest.get(fb.item_id, fb.date))
@@ -226,6 +226,8 @@ def merge_replies(ledger: Ledger, replies: list[Reply], today: date) -> Merge:
         baselines = {b.item_id: b for b in reply.signature.items}
         for entry in reply.entries:
             found = items.get(entry.item_id, [])
+            if len(found) > 1:  # parts of one item over several unit rows: this unit's part
+                found = [i for i in found if entry.unit in i.lead_units] or found
 
             def report(message: str, fix: str, entry: Entry = entry) -> None:
                 merge.problems.append(Problem(*entry.where, message, fix))
@@ -236,7 +238,7 @@ def merge_replies(ledger: Ledger, replies: list[Reply], today: date) -> Merge:
                     CHECK_FIX,
                 )
                 continue
-            if found[0].unit != entry.unit:
+            if entry.unit not in found[0].lead_units:
                 report(
                     f"事项 {entry.item_id} 现由“{found[0].unit_text}”承办，不再属于“{entry.unit}”，未采用",
                     CHECK_FIX,
@@ -255,20 +257,21 @@ def merge_replies(ledger: Ledger, replies: list[Reply], today: date) -> Merge:
                        "请核实后在督办事项中填写办结日期并将办理状态改为“已办结”")  # fmt: skip
     for item_id, pairs in fresh.items():
         _decide(items[item_id][0], pairs, latest.get(item_id), merge)
-    missing = [
-        c.header
-        for c in schema.LEDGER_INPUT_COLUMNS
-        if c.key in UPDATED and c.key not in ledger.columns
-    ]
-    if merge.updates and missing:
-        merge.problems.append(
-            Problem(
-                ledger.ledger_sheet,
-                f"{ledger.header_row}:{ledger.header_row}",
-                f"表头中没有“{'”“'.join(missing)}”列，回复的这部分内容只记入了进展记录",
-                f"如需在台账中显示，请在表头添加列名“{'”“'.join(missing)}”",
+    for sheet in ledger.sheets:
+        missing = [
+            c.header
+            for c in schema.LEDGER_INPUT_COLUMNS
+            if c.key in UPDATED and c.key not in sheet.columns
+        ]
+        if missing and any(name == sheet.name for name, _ in merge.updates):
+            merge.problems.append(
+                Problem(
+                    sheet.name,
+                    f"{sheet.header_row}:{sheet.header_row}",
+                    f"表头中没有“{'”“'.join(missing)}”列，回复的这部分内容只记入了进展记录",
+                    f"如需在台账中显示，请在表头添加列名“{'”“'.join(missing)}”",
+                )
             )
-        )
     return merge
 
 
@@ -306,7 +309,7 @@ def _decide(
     update: dict[str, object] = {"latest_progress": entry.text, "last_feedback_on": entry.day}
     if entry.progress is not None:
         update["progress"] = entry.progress
-    merge.updates[item.row] = update
+    merge.updates[(item.sheet, item.row)] = update
 
 
 def log_text(entry: Entry) -> str:
@@ -327,15 +330,15 @@ def progress_value(progress: float) -> object:
 
 def add_merge_to(plan: WritePlan, ledger: Ledger, merge: Merge) -> None:
     """Add the merge to a WritePlan: 进展记录 rows appended, 督办事项 input cells updated."""
-    sheet = ledger.ledger_sheet
-    for row, update in sorted(merge.updates.items()):
+    for (sheet, row), update in sorted(merge.updates.items()):
+        columns = ledger.sheet(sheet).columns
         for key, value in update.items():
-            if key in ledger.columns:
+            if key in columns:
                 plan.cells.append(
                     CellWrite(
                         sheet,
                         row,
-                        ledger.columns[key],
+                        columns[key],
                         progress_value(value) if key == "progress" else value,
                     )
                 )

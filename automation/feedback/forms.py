@@ -254,13 +254,18 @@ def open_items_by_unit(
 ) -> dict[str, list[tuple[Item, object]]]:
     """Group the open items by lead unit, leaving out (and noting) those a reply could not match."""
     counts: dict[str, int] = {}
+    seen_parts: set[tuple[str, int]] = set()
     for item in ledger.items:
+        if item.part_of is not None:  # parts of one item share its 编号: count the item once
+            if item.part_of in seen_parts:
+                continue
+            seen_parts.add(item.part_of)
         counts[item.id] = counts.get(item.id, 0) + 1
     groups: dict[str, list[tuple[Item, object]]] = {}
     for item, result in zip(ledger.items, results, strict=True):
         if result.status in DONE or result.status in INACTIVE:
             continue
-        where = f"{ledger.ledger_sheet}第{item.row}行"
+        where = f"{item.sheet}第{item.row}行"
         if item.id_assigned or not item.id:
             skipped.append(f"{where}没有编号，请先运行 duban refresh 写入编号")
         elif counts[item.id] > 1:
@@ -268,7 +273,8 @@ def open_items_by_unit(
         elif not item.unit:
             skipped.append(f"{where}（{item.id}）责任单位未能识别，请先改正")
         else:
-            groups.setdefault(item.unit, []).append((item, result))
+            for unit in item.lead_units:
+                groups.setdefault(unit, []).append((item, result))
     return dict(sorted(groups.items()))
 
 

@@ -6,34 +6,52 @@ what could not is left blank (None), never guessed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-
-from openpyxl.utils.cell import get_column_letter
 
 from automation import schema
 from automation.ledger.normalize import (
     DATE_HINT,
-    UnitMatcher,
-    assign_ids,
     clean,
     did_you_mean,
-    duplicate_ids,
-    is_ongoing,
     parse_date,
     parse_progress,
-    split_list,
     squeeze,
     suggest_from,
+    text,
 )
+from automation.ledger.progress_text import dated_progress, percent_at_end
 from automation.ledger.sheet_table import Table, rows_of
+from automation.ledger.stages import Stage, stage_dates, stage_key
+from automation.ledger.unit_names import UnitNames, group_problem
+from automation.ledger.words import CATEGORY_ALIASES, category_from_source, status_of
 from automation.models import Cadence, Item, Problem, Unit
-from automation.rules.cadence import parse_cadence
+from automation.rules.cadence import parse_cadence, with_stages
+from automation.rules.deadlines import ACCEPTED_FORMS, read_deadline
+from automation.rules.workdays import WorkCalendar
 from automation.schema import ACTIVE_TYPED, TypedStatus
 from automation.settings import Settings
 
+# A cell written as a date (digits and date separators only), refused as "not a valid date".
+_DATE_LIKE = re.compile(r"[\d\s./\-年月日号:：]+")
+
+
+@dataclass(frozen=True)
+class SheetContext:
+    """What reading one ledger sheet's rows needs besides the rows."""
+
+    today: date
+    calendar: WorkCalendar
+    settings: Settings
+    year_hint: int | None = None  # a year in the sheet's name or title row
+    stages: tuple[Stage, ...] = ()  # quarterly target columns (docs/rules.md §3.9)
+
+
 TEXT_FIELDS = (
+    "seq",
     "source",
     "content",
     "requirement",
@@ -45,34 +63,16 @@ TEXT_FIELDS = (
     "note",
 )
 DATE_FIELDS = ("assigned_on", "extended_to", "last_feedback_on", "done_on")
-HEADERS = {c.key: c.header for c in schema.LEDGER_COLUMNS}
-CATEGORY_ALIASES = {
-    "市长热线": "热线交办",
-    "12345": "热线交办",
-    "12345热线": "热线交办",
-    "热线": "热线交办",
-}
-STATUS_ALIASES = {
-    "已完成": TypedStatus.DONE,
-    "完成": TypedStatus.DONE,
-    "办结": TypedStatus.DONE,
-    "销号": TypedStatus.CLOSED,
-    "取消": TypedStatus.CANCELLED,
-}
+HEADERS = {c.key: c.header for c in schema.LEDGER_READ_COLUMNS}
 
 
 def read_items(
-    table: Table, units: list[Unit], settings: Settings, problems: list[Problem], today: date
+    table: Table, units: list[Unit], context: SheetContext, problems: list[Problem]
 ) -> list[Item]:
     """Build one Item per non-empty ledger row of ``table``, appending problems."""
     cols = table.columns
-    matcher = UnitMatcher(units)
-
-    # A ledger names the same few units on thousands of rows: match each typed pair once.
-    @lru_cache(maxsize=4096)
-    def match_units(text: str, co_text: str) -> UnitMatch:
-        return _match_units(text, co_text, matcher)
-
+    names = UnitNames(units)
+    unknown_groups: dict[str, str] = {}  # group word -> first cell naming it
     items = []
     no_formulas: frozenset[str] = frozenset()
     for row, values in rows_of(table, problems):
@@ -86,34 +86,78 @@ def read_items(
             if table.bad_formulas
             else no_formulas
         )
-        items.append(_item(row, values, cols, match_units, report, today, formulas))
-    id_col = get_column_letter(cols["id"]) if "id" in cols else ""
-    problems.extend(duplicate_ids(items, sheet=table.sheet, column=id_col))
-    problems.extend(
-        assign_ids(items, prefix=settings.id_prefix, today=today, sheet=table.sheet, column=id_col)
-    )
-    if not id_col and items:
-        problems.append(
-            Problem(
-                table.sheet,
-                f"{table.header_row}:{table.header_row}",
-                f"表头中没有“编号”列，本次已临时为 {len(items)} 个事项编号（未写回台账）",
-                "请添加“编号”列并为每个事项填写唯一编号，如 DB-2026-001",
-            )
-        )
+        item = _item(row, values, cols, names, report, context, formulas)
+        item.sheet = table.sheet
+        for group, key in item_groups(names, values):
+            unknown_groups.setdefault(group, table.cell(key, row))
+        items.append(item)
+    for group, cell in unknown_groups.items():
+        problems.append(Problem(table.sheet, cell, *group_problem(group)))
+    join_parts(items, table)
     return items
+
+
+def join_parts(items: list[Item], table: Table) -> None:
+    """Mark rows that are parts of one item: one row per unit under a merged 事项内容/序号/编号.
+
+    The same holds for consecutive rows repeating the same 序号 or 编号 and 事项内容 with a
+    different unit each. Every part gets the first part's 编号 (docs/rules.md §3.7).
+    """
+    keys = {table.columns[k] for k in ("content", "seq", "id") if k in table.columns}
+    by_row = {item.row: item for item in items}
+    groups: list[list[Item]] = []
+    for (r0, c0), (r1, _) in table.merges:
+        if c0 in keys:
+            groups.append([by_row[r] for r in range(r0, r1 + 1) if r in by_row])
+    for before, item in zip(items, items[1:], strict=False):
+        same_key = (before.seq and before.seq == item.seq) or (before.id and before.id == item.id)
+        if same_key and before.content and before.content == item.content:
+            groups.append([before, item])
+    for group in _merged(groups):
+        units = [i.unit_text for i in group]
+        if len(group) < 2 or len(set(units)) < len(units):
+            continue  # the same unit twice is not parts of one item (a duplicate stays a problem)
+        first = group[0]
+        for part in group:
+            part.part_of = (table.sheet, first.row)
+            part.id = part.id or first.id
+
+
+def _merged(groups: list[list[Item]]) -> list[list[Item]]:
+    """Join overlapping groups of rows (a merge and a repeated 序号 may name the same rows)."""
+    joined: list[list[Item]] = []
+    for group in sorted((g for g in groups if g), key=lambda g: g[0].row):
+        if joined and group[0].row <= joined[-1][-1].row:
+            rows = {i.row: i for i in (*joined[-1], *group)}
+            joined[-1] = [rows[r] for r in sorted(rows)]
+        else:
+            joined.append(group)
+    return joined
+
+
+def item_groups(names: UnitNames, values: dict[str, object]) -> list[tuple[str, str]]:
+    """Return (group word, key) of the groups a row names that no unit's 类型 covers."""
+    found = names.match(clean(values.get("unit", "")), _co_text(values))
+    return [(g, "unit") for g in found.groups]
+
+
+def _co_text(values: dict[str, object]) -> str:
+    """Return the 配合单位 cells of a row as one list (a second unit column joins the first)."""
+    parts = (clean(values.get(k, "")) for k in ("co_units", "co_units2"))
+    return "、".join(p for p in parts if p)
 
 
 def _item(
     row: int,
     v: dict[str, object],
     cols: dict[str, int],
-    match_units: Callable[[str, str], UnitMatch],
+    names: UnitNames,
     report: Callable,
-    today: date,
+    context: SheetContext,
     formulas: Collection[str],
 ) -> Item:
     """Build one Item; ``formulas`` are keys whose cell was a formula without a value (already reported)."""
+    today = context.today
     dates = {
         key: _date(key, v[key], today, report)
         for key in DATE_FIELDS
@@ -122,30 +166,38 @@ def _item(
     item = Item(
         row=row,
         id=clean(v.get("id", "")),
-        **{key: clean(v[key]) for key in TEXT_FIELDS if key in cols},
+        **{key: text(v[key]) for key in TEXT_FIELDS if key in cols},
         **dates,
     )
-    _deadline(item, v.get("deadline", ""), today, report)
-    item.category, problem = _category(clean(v.get("category", "")))
-    if problem:
-        report("category", *problem)
+    item.done_known = "done_on" in cols
+    if "category" in cols:
+        item.category, problem = _category(clean(v.get("category", "")))
+        if problem:
+            report("category", *problem)
+    elif item.source:
+        item.category = category_from_source(item.source)
     item.typed_status, problem = _status(clean(v.get("typed_status", "")))
     if problem:
         report("typed_status", *problem)
-    item.unit_text = clean(v.get("unit", ""))
-    item.unit, item.co_units, unit_problems = match_units(
-        item.unit_text, clean(v.get("co_units", ""))
-    )
-    for key, message, fix in unit_problems:
+    item.unit_text = text(v.get("unit", ""))
+    matched = names.match(clean(v.get("unit", "")), _co_text(v))
+    item.units, item.co_units = matched.leads, matched.co_units
+    item.unit = matched.leads[0] if matched.leads else None
+    for key, message, fix in matched.problems:
         report(key, message, fix)
     if _blank_cell(v, "unit", cols, formulas):
         report("unit", "责任单位为空", "请填写牵头负责的单位名称")
     if not _blank(v.get("cadence", "")):
-        item.cadence_text = clean(v["cadence"])
+        item.cadence_text = text(v["cadence"])
         try:
-            item.cadence = _cadence(item.cadence_text)
+            item.cadence = _cadence(clean(v["cadence"]))
         except ValueError as e:
             report("cadence", *_split_cadence_error(str(e), item.cadence_text))
+    _deadline(item, v.get("deadline", ""), context, report)
+    if context.stages:
+        _stages(item, v, context)
+    if item.latest_progress:
+        _progress_words(item, cols, today)
     if not _blank(v.get("progress", "")):
         try:
             item.progress = parse_progress(v["progress"])
@@ -163,6 +215,45 @@ def _item(
         report("content", "事项内容为空", "请填写督办事项的具体内容")
     _cross_checks(item, cols, report, today)
     return item
+
+
+def _stages(item: Item, v: dict[str, object], context: SheetContext) -> None:
+    """Read a quarterly-target row: its stages, the feedback its 完成情况 cells give, done or not."""
+    year = context.year_hint or (item.assigned_on or context.today).year
+    dates = stage_dates(year, context.stages)
+    planned = [s for s in context.stages if not _blank(v.get(stage_key(s, "target"), ""))]
+    if not planned:
+        return
+    last = planned[-1]
+    if item.deadline is None and not item.ongoing:
+        item.deadline = dates[last.month]
+        item.deadline_rule = f"{last.label}目标 → {dates[last.month].isoformat()}"
+    earlier = tuple(dates[s.month] for s in planned[:-1])
+    if earlier:
+        item.cadence = with_stages(item.cadence, earlier)
+    reported = [
+        s for s in planned if not _blank(v.get(stage_key(s, "done"), "")) and s.done is not None
+    ]
+    if reported:
+        latest = dates[reported[-1].month]
+        item.last_feedback_on = max(filter(None, (item.last_feedback_on, latest)))
+    # The last 完成情况 says done in words (已完成), or is the year-end report once it is due.
+    final = clean(v.get(stage_key(last, "done"), ""))
+    if final and item.typed_status == TypedStatus.IN_PROGRESS:
+        said = status_of(final)
+        if said is None and context.today > dates[last.month]:
+            said = TypedStatus.DONE
+        if said is not None:
+            item.typed_status = said
+            item.done_known = item.done_known and item.done_on is not None
+
+
+def _progress_words(item: Item, cols: dict[str, int], today: date) -> None:
+    """Take the feedback date and 完成进度 written into 进展情况 when there is no column for them."""
+    if "last_feedback_on" not in cols:
+        item.last_feedback_on = dated_progress(item.latest_progress, today)
+    if "progress" not in cols:
+        item.progress = percent_at_end(item.latest_progress)
 
 
 def _blank_cell(
@@ -186,20 +277,34 @@ def _date(key: str, raw: object, today: date, report: Callable) -> date | None:
         return None
 
 
-def _deadline(item: Item, raw: object, today: date, report: Callable) -> None:
+def _deadline(item: Item, raw: object, context: SheetContext, report: Callable) -> None:
+    """Read 办结时限 (a date or the words of docs/deadlines.md); refuse what is not clear."""
     if _blank(raw):
         return
-    if is_ongoing(raw):
-        item.ongoing = True
-        return
+    item.deadline_text = text(raw)
     try:
-        item.deadline = parse_date(raw, today=today)
-    except ValueError as e:
-        report(
-            "deadline",
-            f"办结时限“{clean(raw)}”不是有效日期：{e}",
-            f"{DATE_HINT}；没有时限的事项请填“{'”“'.join(schema.ONGOING_WORDS)}”之一",
+        reading = read_deadline(
+            raw,
+            assigned_on=item.assigned_on,
+            year_hint=context.year_hint,
+            today=context.today,
+            calendar=context.calendar,
+            immediate_days=context.settings.immediate_days,
         )
+    except ValueError as e:
+        if _DATE_LIKE.fullmatch(item.deadline_text):
+            what, fix = (
+                "不是有效日期",
+                f"{DATE_HINT}（也可写“9月底前”“年底前”等，见 docs/deadlines.md）",
+            )
+        else:
+            what, fix = "无法识别", ACCEPTED_FORMS
+        report("deadline", f"办结时限“{item.deadline_text}”{what}：{e}", fix)
+        return
+    item.deadline, item.ongoing = reading.deadline, reading.ongoing
+    item.deadline_rule = reading.rule if reading.from_words else ""
+    if reading.stages:
+        item.cadence = with_stages(item.cadence, reading.stages)
 
 
 # 事项类别 and 办理状态 take a handful of values over the whole ledger, so each typed text is
@@ -209,13 +314,13 @@ def _deadline(item: Item, raw: object, today: date, report: Callable) -> None:
 @lru_cache(maxsize=1024)
 def _category(shown: str) -> tuple[str, tuple[str, str] | None]:
     """Return (事项类别 or "", the (message, fix) of a problem or None) for a cleaned cell."""
-    text = squeeze(shown)
-    if not text:
+    word = squeeze(shown)
+    if not word:
         return "", None
-    text = CATEGORY_ALIASES.get(text, text)
-    if text in schema.CATEGORIES:
-        return text, None
-    near = suggest_from(text, schema.CATEGORIES)
+    word = CATEGORY_ALIASES.get(word, word)
+    if word in schema.CATEGORIES:
+        return word, None
+    near = suggest_from(word, schema.CATEGORIES)
     return "", (
         f"事项类别“{shown}”不在规定类别中",
         did_you_mean(near) or f"请从下拉列表中选择：{'、'.join(schema.CATEGORIES)}",
@@ -225,60 +330,17 @@ def _category(shown: str) -> tuple[str, tuple[str, str] | None]:
 @lru_cache(maxsize=1024)
 def _status(shown: str) -> tuple[TypedStatus, tuple[str, str] | None]:
     """Return (办理状态, the (message, fix) of a problem or None) for a cleaned cell; 办理中 by default."""
-    text = squeeze(shown)
-    if not text:
+    if not squeeze(shown):
         return TypedStatus.IN_PROGRESS, None
-    if text in schema.TYPED_STATUSES:
-        return TypedStatus(text), None
-    near = (
-        [STATUS_ALIASES[text]]
-        if text in STATUS_ALIASES
-        else suggest_from(text, schema.TYPED_STATUSES)
-    )
+    status = status_of(shown)
+    if status is not None:
+        return status, None
+    near = suggest_from(shown, schema.TYPED_STATUSES)
     return TypedStatus.IN_PROGRESS, (
         f"办理状态“{shown}”无法识别，本次按“办理中”计算",
-        f"{did_you_mean(near)}可选：{'、'.join(schema.TYPED_STATUSES)}",
+        f"{did_you_mean(near)}可选：{'、'.join(schema.TYPED_STATUSES)}"
+        "（也可写“已完成”“推进中”“是/否”等）",
     )
-
-
-# (lead unit or None, 配合单位, problems as (key, message, fix))
-UnitMatch = tuple[str | None, tuple[str, ...], tuple[tuple[str, str, str], ...]]
-
-
-def _match_units(text: str, co_text: str, matcher: UnitMatcher) -> UnitMatch:
-    """Match cleaned 责任单位 (the first name is the lead, any others join 配合单位) and 配合单位."""
-    problems: list[tuple[str, str, str]] = []
-    lead: str | None = None
-    matched_co: list[str] = []
-    for i, name in enumerate(split_list(text)):
-        unit = _match_unit(name, "unit", matcher, problems)
-        if i == 0:
-            lead = unit
-        elif unit:
-            matched_co.append(unit)
-    for name in split_list(co_text):
-        unit = _match_unit(name, "co_units", matcher, problems)
-        if unit and unit not in matched_co and unit != lead:
-            matched_co.append(unit)
-    return lead, tuple(matched_co), tuple(problems)
-
-
-def _match_unit(
-    name: str, key: str, matcher: UnitMatcher, problems: list[tuple[str, str, str]]
-) -> str | None:
-    if not matcher:
-        return name  # no 责任单位 sheet: nothing to check the name against
-    unit = matcher.match(name)
-    if unit is None:
-        near = matcher.suggest(name)
-        problems.append(
-            (
-                key,
-                f"{HEADERS[key]}“{name}”不在“{schema.UNITS}”表中",
-                did_you_mean(near) + "请改为单位全称，或在“责任单位”表的“别名”列登记这个写法",
-            )
-        )
-    return unit
 
 
 def _cross_checks(item: Item, cols: dict[str, int], report: Callable, today: date) -> None:
@@ -297,7 +359,7 @@ def _cross_checks(item: Item, cols: dict[str, int], report: Callable, today: dat
             f"办结时限 {item.deadline} 早于交办日期 {item.assigned_on}",
             "请核对办结时限和交办日期",
         )
-    if item.done_on is None and "typed_status" in cols:
+    if item.done_on is None and "typed_status" in cols and "done_on" in cols:
         if item.typed_status == TypedStatus.DONE:
             report(
                 done_key, "办理状态为“已办结”，但办结日期为空", "请填写办结日期（如 2026-03-05）"

@@ -10,7 +10,7 @@ import difflib
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -56,6 +56,17 @@ def clean(value: object) -> str:
     if isinstance(value, date | time):
         return value.isoformat()
     return str(value).strip()
+
+
+def text(value: object) -> str:
+    """Return a cell as staff typed it, for display: trimmed, nothing else changed.
+
+    Outputs quote the ledger exactly (full-width punctuation, ㎡, ② stay); only the copies used
+    for matching go through ``clean``/``squeeze``.
+    """
+    if isinstance(value, str):
+        return value.strip()
+    return clean(value)
 
 
 # NFKC turns each full-width form (U+FF01–FF5E: ，：（）０-９Ａ-Ｚ...) and the ideographic space
@@ -234,14 +245,15 @@ def assign_ids(
     *,
     prefix: str,
     today: date,
-    sheet: str = schema.LEDGER,
-    column: str = "A",
+    columns: Mapping[str, str],
+    added: Collection[str] = (),
 ) -> list[Problem]:
-    """Give every item with a blank 编号 the next ``<prefix>-<year>-<seq>`` and record each as a problem.
+    """Give every item with a blank 编号 the next ``<prefix>-<year>-<seq>`` and say so, per cell.
 
     ``year`` is the item's 交办日期 year, else today's; ``seq`` continues after the highest
-    existing one for that prefix and year. ``column`` is the 编号 column letter, or "" when the
-    sheet has no 编号 column (then the numbers are used for this run only).
+    existing one for that prefix and year, across every ledger sheet. ``columns`` gives each
+    sheet's 编号 column letter; sheets in ``added`` have no 编号 column yet (the refresh adds
+    one and fills it, announced once for the sheet, so no line per row).
     """
     pattern = re.compile(rf"{re.escape(prefix)}-(\d{{4}})-(\d+)")
     highest: dict[int, int] = {}
@@ -250,18 +262,24 @@ def assign_ids(
             year, seq = int(m.group(1)), int(m.group(2))
             highest[year] = max(highest.get(year, 0), seq)
     problems = []
+    given: dict[tuple[str, int], str] = {}  # parts of one item get one number
     for item in items:
         if item.id:
             continue
-        year = (item.assigned_on or today).year
-        highest[year] = highest.get(year, 0) + 1
-        item.id = f"{prefix}-{year}-{highest[year]:03d}"
+        if item.part_of in given:
+            item.id = given[item.part_of]
+        else:
+            year = (item.assigned_on or today).year
+            highest[year] = highest.get(year, 0) + 1
+            item.id = f"{prefix}-{year}-{highest[year]:03d}"
+            if item.part_of is not None:
+                given[item.part_of] = item.id
         item.id_assigned = True
-        if column:
+        if item.sheet not in added:
             problems.append(
                 Problem(
-                    sheet,
-                    f"{column}{item.row}",
+                    item.sheet,
+                    f"{columns.get(item.sheet, 'A')}{item.row}",
                     f"编号为空，已自动编号为 {item.id}",
                     "如需其他编号请手工修改",
                 )
@@ -269,24 +287,30 @@ def assign_ids(
     return problems
 
 
-def duplicate_ids(
-    items: Sequence[Item], *, sheet: str = schema.LEDGER, column: str = "A"
-) -> list[Problem]:
+def duplicate_ids(items: Sequence[Item], *, columns: Mapping[str, str]) -> list[Problem]:
     """Report every 编号 that repeats an earlier row's; both rows are still computed under that 编号."""
-    first_row: dict[str, int] = {}
+    first: dict[str, Item] = {}
     problems = []
     for item in items:
         if not item.id:
             continue
-        if item.id in first_row:
+        if item.id in first:
+            earlier = first[item.id]
+            if item.part_of is not None and item.part_of == earlier.part_of:
+                continue  # parts of one item over several unit rows share its 编号
+            where = (
+                f"第 {earlier.row} 行"
+                if earlier.sheet == item.sheet
+                else f"“{earlier.sheet}”表第 {earlier.row} 行"
+            )
             problems.append(
                 Problem(
-                    sheet,
-                    f"{column}{item.row}",
-                    f"编号“{item.id}”与第 {first_row[item.id]} 行重复",
+                    item.sheet,
+                    f"{columns.get(item.sheet, 'A')}{item.row}",
+                    f"编号“{item.id}”与{where}重复",
                     "请为其中一行改用唯一编号；修改前两行都照常计算，进展记录会同时算给两行",
                 )
             )
         else:
-            first_row[item.id] = item.row
+            first[item.id] = item
     return problems

@@ -12,21 +12,28 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from openpyxl.utils.cell import get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from automation import schema
 from automation.errors import LedgerUnreadable
-from automation.ledger.ledger_rows import read_items
+from automation.ledger.ledger_rows import SheetContext, read_items
+from automation.ledger.ledger_sheets import find_ledger_tables, sheet_reading, year_hint
 from automation.ledger.normalize import (
+    assign_ids,
     clean,
+    duplicate_ids,
     header_key,
     parse_date,
     parse_progress,
     split_list,
+    text,
 )
 from automation.ledger.settings_sheet import read_settings
-from automation.ledger.sheet_table import HEADER_SCAN_ROWS, FormulaScan, Table, load_table, rows_of
-from automation.models import Feedback, Ledger, Letter, Problem, SheetLayout, Unit
+from automation.ledger.sheet_table import FormulaScan, Table, load_table, rows_of
+from automation.ledger.stages import find_stages
+from automation.models import Feedback, Ledger, LedgerSheet, Letter, Problem, SheetLayout, Unit
+from automation.rules.workdays import WorkCalendar
 from automation.settings import Settings
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -40,10 +47,9 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
     path = Path(path)
     workbook = open_workbook(path)
     with workbook:
-        names = visible_sheets(workbook)
+        names, hidden = worksheets(workbook)
         formulas = FormulaScan(path)
         ledger = Ledger(sheet_names=[m.name for m in workbook.sheets_metadata])
-        table = _ledger_table(workbook, names, formulas, ledger.problems)
         tables = {
             sheet: _table(workbook, names, sheet, formulas)
             for sheet in (
@@ -54,25 +60,62 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
                 schema.LETTER_LOG,
             )
         }
-    units = _read_units(tables[schema.UNITS], ledger.problems)
+        ledger_tables, ledger.unread = find_ledger_tables(
+            workbook, names, hidden, formulas, ledger.problems
+        )
+    ledger.units = _read_units(tables[schema.UNITS], ledger.problems)
     ledger.settings = _read_settings(tables[schema.SETTINGS], ledger.problems)
     ledger.calendar_overrides = _read_calendar(tables[schema.CALENDAR], ledger.problems, today)
     ledger.feedback = _read_feedback(tables[schema.PROGRESS_LOG], ledger.problems, today)
     ledger.letters = _read_letters(tables[schema.LETTER_LOG], ledger.problems, today)
     ledger.layouts = {sheet: _layout(t) for sheet, t in tables.items() if t is not None}
-    if table is not None:
-        ledger.layouts[schema.LEDGER] = _layout(table)
-    ledger.units = units
-    if table is not None:
-        ledger.ledger_sheet = table.sheet
-        ledger.header_row = table.header_row or 1
-        ledger.columns = dict(table.columns)
-        ledger.last_row = max(table.last_row, ledger.header_row)
-        ledger.max_col = table.max_col
-        ledger.items = read_items(table, units, ledger.settings, ledger.problems, today)
-        ledger.computed_seen = _computed_values(table)
-    ledger.problems.sort(key=lambda p: _reading_order(p, ledger.ledger_sheet))
+    calendar = WorkCalendar(ledger.calendar_overrides)
+    for table in ledger_tables:
+        year = year_hint(table)
+        context = SheetContext(today, calendar, ledger.settings, year, find_stages(table.headers))
+        items = read_items(table, ledger.units, context, ledger.problems)
+        ledger.items.extend(items)
+        ledger.sheets.append(
+            LedgerSheet(
+                table.sheet,
+                table.header_row,
+                dict(table.columns),
+                max(table.last_row, table.header_row),
+                table.max_col,
+                _computed_values(table),
+                year,
+                sheet_reading(table, items),
+            )
+        )
+    _settle_ids(ledger, today)
+    if len(ledger.sheets) > 1:  # every output names the sheet an item came from
+        for item in ledger.items:
+            item.sheet_label = item.sheet
+    order = {sheet.name: i for i, sheet in enumerate(ledger.sheets)}
+    ledger.problems.sort(key=lambda p: _reading_order(p, order))
     return ledger
+
+
+def _settle_ids(ledger: Ledger, today: date) -> None:
+    """Check 编号 across every ledger sheet and number the items that have none."""
+    columns = {s.name: get_column_letter(s.id_column()) for s in ledger.sheets}
+    added = {s.name for s in ledger.sheets if "id" not in s.columns}
+    ledger.problems.extend(duplicate_ids(ledger.items, columns=columns))
+    ledger.problems.extend(
+        assign_ids(
+            ledger.items,
+            prefix=ledger.settings.id_prefix,
+            today=today,
+            columns=columns,
+            added=added,
+        )
+    )
+    for sheet in ledger.sheets:
+        if sheet.name in added and sheet.reading is not None and sheet.reading.items:
+            sheet.reading.notes.append(
+                f"没有“编号”列：刷新时将在 {columns[sheet.name]} 列添加“编号”列并为各事项编号，"
+                "此后排序、插行都能跟住每个事项"
+            )
 
 
 def _layout(table: Table) -> SheetLayout:
@@ -101,12 +144,13 @@ def _computed_values(table: Table) -> dict[int, dict[str, object]]:
     return seen
 
 
-def _reading_order(problem: Problem, ledger_sheet: str) -> tuple:
-    """Sort problems as staff read the workbook: ledger sheet first, then row by row, left to right."""
+def _reading_order(problem: Problem, ledger_sheets: dict[str, int]) -> tuple:
+    """Sort problems as staff read the workbook: ledger sheets first, then row by row, left to right."""
     m = _CELL.match(problem.cell)
     row = int(m.group(2) or m.group(3)) if m else 0
     column = (len(m.group(1)), m.group(1)) if m and m.group(1) else (0, "")
-    return (problem.sheet != ledger_sheet, problem.sheet, row, column)
+    first = ledger_sheets.get(problem.sheet, len(ledger_sheets))
+    return (first, problem.sheet, row, column)
 
 
 # --- opening -----------------------------------------------------------------------------
@@ -157,47 +201,20 @@ def open_workbook(path: Path) -> CalamineWorkbook:
         ) from None
 
 
+def worksheets(workbook: CalamineWorkbook) -> tuple[list[str], set[str]]:
+    """Return the worksheet names in workbook order, and the hidden ones among them."""
+    meta = [m for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
+    hidden = {m.name for m in meta if not str(m.visible).endswith(".Visible")}
+    return [m.name for m in meta], hidden
+
+
 def visible_sheets(workbook: CalamineWorkbook) -> list[str]:
     """Return the worksheet names, visible ones first (staff's fallbacks should not pick a hidden sheet)."""
-    meta = [m for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
-    visible = [m.name for m in meta if str(m.visible).endswith(".Visible")]
-    return visible + [m.name for m in meta if m.name not in visible]
+    names, hidden = worksheets(workbook)
+    return [n for n in names if n not in hidden] + [n for n in names if n in hidden]
 
 
 # --- tables ------------------------------------------------------------------------------
-
-
-def _ledger_table(
-    workbook, names: list[str], formulas: FormulaScan, problems: list[Problem]
-) -> Table | None:
-    """Find the ledger sheet: 督办事项, else a sheet named like a ledger with a header, else the first."""
-    staff = set(schema.ALL_SHEETS) - {schema.LEDGER}
-    exact = [n for n in names if header_key(n) == schema.LEDGER]
-    hinted = [n for n in names if n not in staff and any(w in n for w in schema.LEDGER_NAME_HINTS)]
-    others = [n for n in names if n not in staff]
-    for candidates in (exact, hinted, others):
-        for name in candidates:
-            table = load_table(workbook, name, schema.LEDGER_COLUMNS, formulas, min_matches=3)
-            if table.header_row:
-                _check_required(table, schema.LEDGER_COLUMNS, problems)
-                return table
-        if candidates and candidates is exact:
-            break
-    if not names:
-        problems.append(
-            Problem(schema.LEDGER, "", "工作簿中没有任何工作表", "请使用 duban init 新建台账")
-        )
-        return None
-    name = (exact or hinted or others or names)[0]
-    problems.append(
-        Problem(
-            name,
-            "",
-            f"在前 {HEADER_SCAN_ROWS} 行中未找到台账表头（至少需要“编号”“事项内容”“责任单位”等列名中的 3 个）",
-            "请在台账首行（或标题行下方）填写列名，如：编号、事项内容、责任单位、办结时限",
-        )
-    )
-    return None
 
 
 def _table(workbook, names: list[str], sheet: str, formulas: FormulaScan) -> Table | None:
@@ -209,19 +226,6 @@ def _table(workbook, names: list[str], sheet: str, formulas: FormulaScan) -> Tab
     return table if table.header_row else None
 
 
-def _check_required(table: Table, columns, problems: list[Problem]) -> None:
-    for column in columns:
-        if column.required and column.key != "id" and column.key not in table.columns:
-            problems.append(
-                Problem(
-                    table.sheet,
-                    f"{table.header_row}:{table.header_row}",
-                    f"表头中没有“{column.header}”列",
-                    f"请在第 {table.header_row} 行添加列名“{column.header}”（也可写作：{'、'.join(column.variants) or '无'}）",
-                )
-            )
-
-
 # --- the small sheets ----------------------------------------------------------------------
 
 
@@ -229,7 +233,7 @@ def _read_units(table: Table | None, problems: list[Problem]) -> list[Unit]:
     units = []
     seen: dict[str, int] = {}
     for row, v in rows_of(table, problems):
-        name = clean(v.get("name", ""))
+        name = text(v.get("name", ""))
         if not name:
             continue
         if name in seen:
@@ -247,10 +251,11 @@ def _read_units(table: Table | None, problems: list[Problem]) -> list[Unit]:
             Unit(
                 name=name,
                 aliases=tuple(split_list(clean(v.get("aliases", "")))),
-                head=clean(v.get("head", "")),
-                leader=clean(v.get("leader", "")),
-                contact=clean(v.get("contact", "")),
-                phone=clean(v.get("phone", "")),
+                head=text(v.get("head", "")),
+                leader=text(v.get("leader", "")),
+                contact=text(v.get("contact", "")),
+                phone=text(v.get("phone", "")),
+                kind=text(v.get("kind", "")),
                 emails=tuple(split_list(clean(v.get("email", "")).replace(" ", ","))),
                 cc=tuple(split_list(clean(v.get("cc", "")).replace(" ", ","))),
                 row=row,
@@ -326,10 +331,10 @@ def _read_feedback(table: Table | None, problems: list[Problem], today: date) ->
                 date=day,
                 item_id=clean(v.get("item_id", "")),
                 unit=clean(v.get("unit", "")),
-                text=clean(v.get("text", "")),
+                text=text(v.get("text", "")),
                 progress=progress,
-                evidence=clean(v.get("evidence", "")),
-                entered_by=clean(v.get("entered_by", "")),
+                evidence=text(v.get("evidence", "")),
+                entered_by=text(v.get("entered_by", "")),
                 row=row,
             )
         )

@@ -34,6 +34,12 @@ class Table:
     last_row: int = 0
     max_col: int = 0  # the last column used in any row, extra staff columns included
     bad_formulas: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 1-based
+    headers: dict[int, str] = field(default_factory=dict)  # 1-based column -> header as typed
+    # Rows that look like data but are not items (合计, 注：…, 填报人…, a repeated header), by kind.
+    skipped: dict[str, list[int]] = field(default_factory=dict)
+    # Vertically merged data cells as ((first row, col), (last row, col)), 1-based.
+    merges: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    title: str = ""  # the text of the rows above the header (e.g. "XX县2026年督查事项台账")
 
     def cell(self, key: str, row: int) -> str:
         """Return the A1 reference of ``key``'s cell in ``row``."""
@@ -132,25 +138,68 @@ def load_table(workbook, name: str, columns, formulas: FormulaScan, *, min_match
             break
     if not table.header_row:
         return table
+    table.title = " ".join(
+        str(v).strip() for cells in grid[: table.header_row - 1] for v in cells if _filled(v)
+    )
+    table.headers = {
+        i + 1: str(v).strip() for i, v in enumerate(grid[table.header_row - 1]) if _filled(v)
+    }
     table.max_col = _last_used_column(grid)
     _merge_subheader(grid, table, by_name)
-    _fill_vertical_merges(grid, sheet.merged_cell_ranges or [], table.header_row)
+    table.merges = _fill_vertical_merges(grid, sheet.merged_cell_ranges or [], table.header_row)
     # A row is data when a staff (input) column holds something: computed cells left over
     # from an earlier refresh do not make an item.
-    computed = {c.key for c in columns if c.computed}
-    inputs = [i - 1 for k, i in table.columns.items() if k not in computed]
+    # A 序号 alone (pre-numbered blank rows of a printed ledger) does not make an item either.
+    passive = {c.key for c in columns if c.computed or c.kind == "rownumber"}
+    inputs = [i - 1 for k, i in table.columns.items() if k not in passive]
     for r in range(table.header_row, len(grid)):
         cells = grid[r]
         # A filled input cell makes the row used as well, so the whole row is scanned only
         # when no input cell holds anything.
         if any(i < len(cells) and cells[i] not in ("", None) for i in inputs):
             table.last_row = r + 1
-            table.rows.append((r + 1, cells))
+            kind = not_an_item(cells, by_name, min_matches)
+            if kind:
+                table.skipped.setdefault(kind, []).append(r + 1)
+            else:
+                table.rows.append((r + 1, cells))
         elif any(v != "" and v is not None for v in cells):
             table.last_row = r + 1
     if table.rows:
         table.bad_formulas = formulas.cells(name)
     return table
+
+
+_TOTAL_WORDS = {"合计", "小计", "总计", "共计", "总合计", "累计"}
+_NOTE = re.compile(r"^(注|说明|备注|附注|附注说明)\s*\d*\s*[:：]")
+_SIGNATURE = re.compile(
+    r"^(填报人|审核人|审核|填报日期|填表日期|制表人|制表日期|填报单位|填表人|单位负责人|统计人|"
+    r"负责人签字|签发人|报送日期)\s*[:：]"
+)
+
+
+def not_an_item(cells: list[object], by_name: dict[str, str], min_matches: int) -> str:
+    """Say what kind of non-item row this is (total, note, signature, header), or "" for data.
+
+    Printed ledgers end with 合计 rows, notes (注：…) and signature lines (填报人：…), and
+    repeat their header row on every page; none of these is an item (docs/rules.md §3.5).
+    """
+    texts = [v.strip() for v in cells if isinstance(v, str) and v.strip()]
+    if not texts:
+        return ""
+    if any(header_key(t) in _TOTAL_WORDS for t in texts[:3]):
+        return "total"
+    first = next(v for v in cells if v not in ("", None))
+    if isinstance(first, str):
+        if _NOTE.match(first.strip()):
+            return "note"
+        if _SIGNATURE.match(first.strip()):
+            return "signature"
+    if any(_SIGNATURE.match(t) for t in texts) and len(texts) <= 4:
+        return "signature"
+    if len(_match_header(cells, by_name)) >= max(min_matches, 3):
+        return "header"
+    return ""
 
 
 def _last_used_column(grid: list[list[object]]) -> int:
@@ -161,35 +210,74 @@ def _last_used_column(grid: list[list[object]]) -> int:
     return 0
 
 
+def _filled(value: object) -> bool:
+    return value not in ("", None)
+
+
+# A header with a note in brackets or on a second line: 完成时限（截止日期）, 责任单位\n(责任人).
+_HEADER_NOTE = re.compile(r"[(（【\[].*?[)）】\]]|\n.*", re.S)
+
+
+def header_field(value: object, by_name: dict[str, str]) -> str | None:
+    """Return the key a header cell names: its words, else its words without a bracketed note."""
+    if not isinstance(value, str):
+        return None
+    key = header_key(value)
+    found = by_name.get(key)
+    if found is None:
+        bare = header_key(_HEADER_NOTE.sub("", value))
+        found = by_name.get(bare) if bare and bare != key else None
+    return found
+
+
 def _match_header(cells: list[object], by_name: dict[str, str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for i, value in enumerate(cells):
-        key = by_name.get(header_key(value)) if isinstance(value, str) else None
+        key = header_field(value, by_name)
         if key and key not in found:
             found[key] = i + 1
     return found
 
 
 def _merge_subheader(grid: list[list[object]], table: Table, by_name: dict[str, str]) -> None:
-    """Take a second header row (under a merged group header such as 时间节点) into the column map."""
+    """Take a second header row (under a merged group header such as 时间节点) into the column map.
+
+    A column named in the second row takes the name given there: a group word above it (时间节点
+    over 交办日期 | 办结时限) names the group, not that column.
+    """
     r = table.header_row  # 0-based index of the row below the header
     if r >= len(grid):
         return
-    below = {k: i for k, i in _match_header(grid[r], by_name).items() if k not in table.columns}
-    only_names = all(v in ("", None) or header_key(v) in by_name for v in grid[r])
-    if below and only_names:
-        table.columns.update(below)
-        table.header_row += 1
+    below = _match_header(grid[r], by_name)
+    only_names = all(v in ("", None) or header_field(v, by_name) for v in grid[r])
+    if not (below and only_names):
+        return
+    if all(k in table.columns and table.columns[k] == c for k, c in below.items()):
+        return  # the same names again: a repeated header, not a second header row
+    for key, col in below.items():
+        for upper in [k for k, c in table.columns.items() if c == col or k == key]:
+            del table.columns[upper]
+    table.columns.update(below)
+    table.headers.update({i: str(grid[r][i - 1]).strip() for i in below.values()})
+    table.header_row += 1
 
 
-def _fill_vertical_merges(grid: list[list[object]], merged, header_row: int) -> None:
-    """Copy a vertically merged cell's value down its rows (one unit merged over several items)."""
+def _fill_vertical_merges(
+    grid: list[list[object]], merged, header_row: int
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Copy a vertically merged cell's value down its rows (one unit merged over several items).
+
+    Return the merges below the header, 1-based, so one item over several rows can be told.
+    """
+    found = []
     for (r0, c0), (r1, c1) in merged:
         if r1 > r0 and r0 >= header_row and c0 == c1 and r0 < len(grid):
             value = grid[r0][c0] if c0 < len(grid[r0]) else ""
             for r in range(r0 + 1, min(r1, len(grid) - 1) + 1):
                 if c0 < len(grid[r]):
                     grid[r][c0] = value
+            found.append(((r0 + 1, c0 + 1), (r1 + 1, c1 + 1)))
+    return found
 
 
 def rows_of(

@@ -205,7 +205,7 @@ def _overdue_by_unit(
 def _row(no: int, item: Item, result: ItemResult) -> dict:
     return {
         "no": no,
-        "id": item.id,
+        "id": item.ref,
         "content": item.content,
         "deadline": date_cn(item.effective_deadline),
         "days_overdue": result.days_overdue or 0,

@@ -79,8 +79,9 @@ def build_messages(
     pairs = list(zip(ledger.items, outcome.results, strict=True))
     due: dict[str, list[tuple[Item, ItemResult]]] = defaultdict(list)
     for item, result in pairs:
-        if result.status in REMIND_STATUSES and item.unit:
-            due[item.unit].append((item, result))
+        if result.status in REMIND_STATUSES:
+            for unit in item.lead_units:
+                due[unit].append((item, result))
     units = {u.name: u for u in ledger.units}
     office = ledger.settings.office_name
     problems: list[Problem] = []
@@ -253,9 +254,9 @@ def _rows(pairs) -> list[dict[str, object]]:
             )
         rows.append(
             {
-                "id": item.id,
+                "id": item.ref,
                 "content": item.content,
-                "unit": item.unit or item.unit_text,
+                "unit": item.unit_text or item.unit or "",
                 "deadline": deadline.isoformat() if deadline else ("长期" if item.ongoing else ""),
                 "status": result.status,
                 "days": days,

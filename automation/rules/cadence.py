@@ -33,9 +33,11 @@ Feedback dated before 交办日期 covers nothing.
 from __future__ import annotations
 
 import calendar
+import heapq
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -174,8 +176,25 @@ def _on(year: int, month: int, day: int) -> date:
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
+def with_stages(cadence: Cadence | None, stages: tuple[date, ...]) -> Cadence:
+    """Return the cadence with 阶段节点 added as feedback nodes (docs/rules.md §7.1)."""
+    if cadence is None:
+        return Cadence(text="", kind="none", stages=tuple(sorted(stages)))
+    return replace(cadence, stages=tuple(sorted({*cadence.stages, *stages})))
+
+
 def _raw_nodes(cadence: Cadence, start: date, anchor: date | None) -> Iterator[date]:
     """Yield the cadence's unmoved nodes on or after start, ascending, without end."""
+    if not cadence.stages:
+        return _periodic_nodes(cadence, start, anchor)
+    stages = (d for d in cadence.stages if d >= start)
+    if not _has_periodic_nodes(cadence):
+        return stages
+    return heapq.merge(_periodic_nodes(cadence, start, anchor), stages)
+
+
+def _periodic_nodes(cadence: Cadence, start: date, anchor: date | None) -> Iterator[date]:
+    """Yield the nodes of the cadence's kind on or after start, ascending, without end."""
     kind = cadence.kind
     if kind == "weekly":
         d = start + timedelta(days=(cadence.weekday - start.weekday()) % 7)
@@ -207,8 +226,12 @@ def _raw_nodes(cadence: Cadence, start: date, anchor: date | None) -> Iterator[d
             year += 1
 
 
-def _has_nodes(cadence: Cadence) -> bool:
+def has_nodes(cadence: Cadence) -> bool:
     """Tell whether a cadence schedules anything (a hand-built one may lack its days)."""
+    return bool(cadence.stages) or _has_periodic_nodes(cadence)
+
+
+def _has_periodic_nodes(cadence: Cadence) -> bool:
     if cadence.kind == "weekly":
         return cadence.weekday is not None
     if cadence.kind == "monthly":
@@ -222,7 +245,7 @@ def _moved(
     cadence: Cadence, origin: date, cal: WorkCalendar, anchor: date | None
 ) -> Iterator[tuple[date, date]]:
     """Yield (scheduled, moved) nodes scheduled on or after origin, with distinct moved dates."""
-    if not _has_nodes(cadence):
+    if not has_nodes(cadence):
         return
     last = None
     for raw in _raw_nodes(cadence, origin, anchor):
@@ -319,7 +342,7 @@ def next_feedback_on(
     is no cadence, or neither a (valid) feedback nor 交办日期 to count from. ``today`` is
     not needed by the rule; it is accepted so callers pass the same arguments everywhere.
     """
-    if cadence is None or cadence.kind == "none":
+    if cadence is None or not has_nodes(cadence):
         return None
     return _memoised(
         cal,

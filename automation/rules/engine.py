@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from automation import schema
-from automation.models import Item, ItemResult, Ledger, Letter, Outcome, Problem
+from automation.models import Feedback, Item, ItemResult, Ledger, Letter, Outcome, Problem
 from automation.rules.escalation import Ladder, level_for
 from automation.rules.scoring import (
     PERIOD_WORDS,
@@ -66,10 +66,10 @@ def compute(
     cal = WorkCalendar(ledger.calendar_overrides)
     ladder = Ladder(**{k: getattr(settings, k) for k in Ladder.__dataclass_fields__})
 
-    feedback: dict[str, list[date]] = defaultdict(list)
+    feedback: dict[str, list[Feedback]] = defaultdict(list)
     for row in ledger.feedback:
         if row.date <= today:
-            feedback[row.item_id.strip()].append(row.date)
+            feedback[row.item_id.strip()].append(row)
 
     reminders: dict[str, list[date]] = defaultdict(list)
     yellow_letters: set[str] = set()
@@ -85,7 +85,7 @@ def compute(
     facts: list[ItemFacts] = []
     for item in ledger.items:
         key = item.id.strip()
-        dates = feedback.get(key, [])
+        dates = _feedback_dates(item, feedback.get(key, ()))
         if item.last_feedback_on is not None and item.last_feedback_on <= today:
             dates = [*dates, item.last_feedback_on]
         latest = max(dates, default=None)
@@ -120,6 +120,8 @@ def compute(
                 deviation=a.deviation,
                 level=level,
                 reminder_count=len(reminders.get(key, ())),
+                deadline=None if item.ongoing else item.effective_deadline,
+                sheet=item.sheet,
             )
         )
         if a.light != Light.GREY or a.status == Status.CLOSED:
@@ -137,6 +139,14 @@ def compute(
     return Outcome(
         today=today, results=results, problems=problems, scores=scores, period=period.label
     )
+
+
+def _feedback_dates(item: Item, rows: Sequence[Feedback]) -> list[date]:
+    """Return the dates of an item's 进展记录 rows; a part of a multi-unit item takes its unit's."""
+    if item.part_of is None:
+        return [fb.date for fb in rows]
+    mine = {*item.lead_units, item.unit_text}
+    return [fb.date for fb in rows if not fb.unit or fb.unit in mine]
 
 
 def _facts(
@@ -160,7 +170,7 @@ def _facts(
     )
     return ItemFacts(
         item_id=item.id,
-        unit=item.unit,
+        units=item.lead_units,
         co_units=item.co_units,
         late_feedbacks=len(late),
         overdue=a.status == Status.OVERDUE,
@@ -179,7 +189,7 @@ def _letter_units(letter: Letter, by_id: Mapping[str, Item], factor: float) -> d
         for co in item.co_units:
             units[co] = max(units.get(co, 0.0), factor)
         if item.unit:
-            units[item.unit] = 1.0
+            units[item.unit] = 1.0  # a 催办函 is addressed to the 主送
     if not units and letter.unit:
         units[letter.unit] = 1.0
     return units

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from automation.models import Cadence, UnitScore
-from automation.rules.cadence import covered_node, nodes_due
+from automation.rules.cadence import covered_node, has_nodes, nodes_due
 from automation.rules.workdays import WorkCalendar
 from automation.schema import LetterType, Level, Status
 from automation.settings import Settings
@@ -94,7 +94,7 @@ def missed_nodes(
     cal: WorkCalendar,
 ) -> list[date]:
     """List the item's feedback nodes due in [start, before) that no feedback covers."""
-    if cadence is None or cadence.kind == "none" or assigned_on is None or before <= start:
+    if cadence is None or not has_nodes(cadence) or assigned_on is None or before <= start:
         return []
     nodes = nodes_due(cadence, assigned_on, start, before, cal)
     if not nodes:
@@ -110,7 +110,7 @@ class ItemFacts:
     """What one item contributes to its units' scores in the period."""
 
     item_id: str
-    unit: str | None
+    units: tuple[str, ...]  # lead units (each counts the item at weight 1)
     co_units: tuple[str, ...] = ()
     late_feedbacks: int = 0
     overdue: bool = False
@@ -118,10 +118,9 @@ class ItemFacts:
     early: bool = False
 
 
-def _unit_weights(unit: str | None, co_units: Sequence[str], factor: float) -> dict[str, float]:
-    weights = {c: factor for c in co_units if c and c != unit}
-    if unit:
-        weights[unit] = 1.0
+def _unit_weights(units: Sequence[str], co_units: Sequence[str], factor: float) -> dict[str, float]:
+    weights = {c: factor for c in co_units if c and c not in units}
+    weights.update(dict.fromkeys(units, 1.0))
     return weights
 
 
@@ -134,7 +133,7 @@ def score_units(
 ) -> list[UnitScore]:
     """Score and rank every unit; reminder_units gives each 催办函's units and their weights."""
     factor = settings.co_unit_factor
-    names = list(dict.fromkeys([*unit_names, *(f.unit for f in facts if f.unit)]))
+    names = list(dict.fromkeys([*unit_names, *(u for f in facts for u in f.units)]))
     tallies = {name: dict.fromkeys([LEAD_ITEMS, *RULE_WEIGHTS], 0.0) for name in names}
     for f in facts:
         rules = {
@@ -144,11 +143,11 @@ def score_units(
             RED: int(f.level == Level.RED_CARD),
             EARLY: int(f.early),
         }
-        for unit, weight in _unit_weights(f.unit, f.co_units, factor).items():
+        for unit, weight in _unit_weights(f.units, f.co_units, factor).items():
             if unit not in tallies:
                 continue
             tally = tallies[unit]
-            tally[LEAD_ITEMS] += unit == f.unit
+            tally[LEAD_ITEMS] += unit in f.units
             for rule, count in rules.items():
                 tally[rule] += weight * count
     for letter_units in reminder_units:
