@@ -5,6 +5,8 @@ Page (§5.2): A4; 天头 37 mm, 订口 28 mm, 版心 156 × 225 mm (so bottom 35
 16 pt would be 158 mm, 2 mm wider than the 版心, so every run is condensed by 0.25 pt (the
 ``w:spacing`` of the Normal style), which Word, WPS and LibreOffice all honour: 28 × 15.75 pt =
 441 pt of the 442 pt line, and body paragraphs are justified to fill it (撑满版心).
+Punctuation does not hang past the 版心 (``w:overflowPunct`` off): a line that would end in
+a hanging comma carries its last character over instead (避头尾).
 
 页码 (§7.5): 4号 半角 宋体 Arabic numerals between 一字线 "— 1 —", odd pages right and even
 pages left, one 字 in (``w:evenAndOddHeaders`` with a default and an even footer); the 一字线
@@ -109,9 +111,19 @@ def para(
         p.alignment = align
     if keep:
         keep_with_next(p)
+    no_hanging_punctuation(p)
     if value:
         text(p, value, **fmt)
     return p
+
+
+def no_hanging_punctuation(paragraph) -> None:
+    """Keep punctuation inside the 版心 (LibreOffice reads this only from the paragraph)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    el = OxmlElement("w:overflowPunct")
+    el.set(qn("w:val"), "0")
+    ppr.append(el)
+    _order_ppr(ppr)
 
 
 def body(doc, value: str, **fmt):
@@ -315,6 +327,11 @@ def new_document():
     spacing.set(qn("w:val"), str(CONDENSE))
     rpr.append(spacing)
     _rpr_order(rpr)
+    no_hanging = OxmlElement("w:overflowPunct")  # punctuation stays inside the 版心
+    no_hanging.set(qn("w:val"), "0")
+    ppr = normal.element.get_or_add_pPr()
+    ppr.append(no_hanging)
+    _order_ppr(ppr)
     _defaults(doc)
     _page_numbers(doc, section)
     _font_fallbacks(doc)
