@@ -2,175 +2,66 @@
 
 Run ``python scripts/make_templates.py [OUTDIR]``. The .docx files are committed too, so
 staff can open and edit them in Word or WPS; this script keeps them reviewable as code.
+The page itself (margins, 22 lines × 28 characters, page numbers, the 版记 frame) is built by
+``gbt9704.py`` beside this file; this file lays out the four letters on it:
 
-Layout (GB/T 9704-2012): A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm;
-body 3号 (16 pt) 仿宋_GB2312 with fixed 28.95 pt line spacing (22 lines a page); title
-2号 (22 pt) 方正小标宋简体; headings 黑体; page number 4号 宋体 "— 1 —" in the footer.
-Every run names its East-Asian font explicitly (``w:rFonts w:eastAsia``): python-docx's
-``font.name`` alone leaves Chinese text in the theme font. The font table lists a
-fallback (仿宋, 宋体) for machines without the GB fonts.
+- 版头: the office in red 小标宋, the 文号 with the red rule 4 mm under it; title 2号 小标宋.
+- 主体: 主送 flush left, 正文 two characters in and justified; tables in 小四.
+- 落款: 发文机关署名 and 成文日期 right, two characters in, kept on the page of the last
+  lines of the text (keep-with-next from the last paragraph of 正文 through the date), so
+  they never stand alone on a page; the 附注 (联系人) under the date.
+- 附件说明 after the 正文 when something is attached (the 回执 of the 督办通知单), the
+  附件 itself 另面编排 before the 版记.
+- 版记 at the bottom of the last page: 抄送 (when any), 印发机关 and 印发日期, with its rules.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
-from docx import Document
-from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Mm, Pt
 
-BODY_FONT = "仿宋_GB2312"
-TITLE_FONT = "方正小标宋简体"
-HEADING_FONT = "黑体"
-SONG_FONT = "宋体"
-FALLBACKS = {BODY_FONT: "仿宋", TITLE_FONT: "宋体", HEADING_FONT: "SimHei", SONG_FONT: "SimSun"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SIZE_2 = Pt(22)  # 二号
-SIZE_3 = Pt(16)  # 三号
-SIZE_4 = Pt(14)  # 四号
-SIZE_S4 = Pt(12)  # 小四, for list tables
-LINE = Pt(28.95)  # 22 lines on a type area of 225 mm
-TABLE_LINE = Pt(22)
-RED = RGBColor(0xE6, 0x00, 0x12)
+from gbt9704 import (  # noqa: E402  (a sibling script, not a package)
+    BODY_FONT,
+    CHAR,
+    CHAR_4,
+    HEADING_FONT,
+    RECORD_LINE,
+    RED,
+    SIZE_2,
+    SIZE_4,
+    SIZE_S4,
+    TABLE_LINE,
+    TEXT_W,
+    THICK_RULE,
+    THIN_RULE,
+    TITLE_FONT,
+    body,
+    border,
+    float_to_bottom,
+    keep_with_next,
+    new_document,
+    no_cell_margins,
+    para,
+    right_tab,
+    rule_borders,
+    tag,
+    text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# --- building blocks ------------------------------------------------------------------------
-
-
-def set_fonts(run, font: str) -> None:
-    """Name the font for every script of a run, East-Asian included."""
-    rpr = run._element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), font)
-
-
-def text(paragraph, value: str, *, font=BODY_FONT, size=SIZE_3, bold=False, color=None):
-    """Add one run with explicit fonts to a paragraph."""
-    run = paragraph.add_run(value)
-    set_fonts(run, font)
-    run.font.size = size
-    run.bold = bold
-    if color is not None:
-        run.font.color.rgb = color
-    return run
-
-
-def para(
-    doc_or_cell, value: str = "", *, align=None, indent=False, line=LINE, space_after=0, **fmt
-):
-    """Add a paragraph with fixed line spacing, optionally first-line indented by two characters."""
-    p = doc_or_cell.add_paragraph()
-    pf = p.paragraph_format
-    pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    pf.line_spacing = line
-    pf.space_before = Pt(0)
-    pf.space_after = Pt(space_after)
-    if indent:
-        pf.first_line_indent = Pt(32)
-    if align is not None:
-        p.alignment = align
-    if value:
-        text(p, value, **fmt)
-    return p
-
-
-def tag(doc, value: str):
-    """Add a paragraph holding only a docxtpl paragraph tag such as ``{%p if cc %}``."""
-    return para(doc, value)
-
-
-def bottom_border(paragraph, *, color="E60012", size=12) -> None:
-    """Draw a line under a paragraph (the red separator of the 版头, the lines of the 版记)."""
-    ppr = paragraph._p.get_or_add_pPr()
-    borders = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for key, value in (
-        ("w:val", "single"),
-        ("w:sz", str(size)),
-        ("w:space", "1"),
-        ("w:color", color),
-    ):
-        bottom.set(qn(key), value)
-    borders.append(bottom)
-    ppr.append(borders)
-
-
-def new_document():
-    """Start a document with the GB/T 9704 page and a 仿宋 3号 Normal style."""
-    doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-    section.left_margin, section.right_margin = Mm(28), Mm(26)
-    section.header_distance, section.footer_distance = Mm(15), Mm(25)
-    normal = doc.styles["Normal"]
-    normal.font.name = BODY_FONT
-    normal.font.size = SIZE_3
-    rpr = normal.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), BODY_FONT)
-    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(attr), None)
-    _page_number(section)
-    _font_fallbacks(doc)
-    props = doc.core_properties
-    props.author = props.last_modified_by = "duban"
-    props.title = ""
-    props.created = props.modified = datetime(2026, 1, 1)  # no clock in generated files
-    props.revision = 1
-    return doc
-
-
-def _page_number(section) -> None:
-    """Put "— PAGE —" in 4号 宋体 in the footer, centred."""
-    p = section.footer.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    text(p, "— ", font=SONG_FONT, size=SIZE_4)
-    run = text(p, "", font=SONG_FONT, size=SIZE_4)
-    for kind, value in (("begin", None), ("instr", " PAGE "), ("separate", None), ("end", None)):
-        if kind == "instr":
-            el = OxmlElement("w:instrText")
-            el.set(qn("xml:space"), "preserve")
-            el.text = value
-        else:
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-        run._element.append(el)
-    text(p, " —", font=SONG_FONT, size=SIZE_4)
-
-
-def _font_fallbacks(doc) -> None:
-    """Declare the GB fonts in the font table with their common fallbacks (w:altName)."""
-    part = next(p for p in doc.part.package.iter_parts() if p.partname == "/word/fontTable.xml")
-    from lxml import etree
-
-    root = etree.fromstring(part.blob)
-    for name, alt in FALLBACKS.items():
-        font = etree.SubElement(root, qn("w:font"))
-        font.set(qn("w:name"), name)
-        alt_el = etree.SubElement(font, qn("w:altName"))
-        alt_el.set(qn("w:val"), alt)
-        charset = etree.SubElement(font, qn("w:charset"))
-        charset.set(qn("w:val"), "86")  # GB2312
-    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+# --- the parts of a letter -----------------------------------------------------------------
 
 
 def letterhead(doc) -> None:
-    """Add the 版头: issuing office in red, the 文号, and the red separator line."""
+    """Add the 版头: issuing office in red, the 文号, and the red rule 4 mm under it."""
     para(
         doc,
         "{{ office }}",
@@ -182,7 +73,7 @@ def letterhead(doc) -> None:
     )
     para(doc)
     p = para(doc, "{{ doc_no }}", align=WD_ALIGN_PARAGRAPH.CENTER)
-    bottom_border(p, size=18)
+    border(p, "bottom", size=18, color="E60012", space=11)
     para(doc)
 
 
@@ -193,30 +84,80 @@ def title(doc, value: str) -> None:
 
 
 def heading(doc, value: str) -> None:
-    """Add a first-level heading (一、……) in 黑体, indented like body text."""
-    para(doc, value, indent=True, font=HEADING_FONT)
+    """Add a first-level heading (一、……) in 黑体, indented like body text, kept with its text."""
+    para(doc, value, indent=True, keep=True, font=HEADING_FONT)
+
+
+def attachment_note(doc, name: str) -> None:
+    """Add the 附件说明 one line under the 正文, two characters in: 附件：名称 (no full stop)."""
+    keep_with_next(doc.paragraphs[-1])
+    para(doc, keep=True)
+    para(doc, f"附件：{name}", indent=True, keep=True)
 
 
 def signature(doc) -> None:
-    """Add the 落款 (office and date, right), then the 联系人/电话 note."""
+    """Add the 落款 (office, date) kept with the last lines of the 正文, then the 附注.
+
+    The last paragraph before it, the blank line, the office and the date are kept with
+    the next paragraph, so a page break can only fall inside the 正文, never between the
+    text and its signature. Office and date stand two characters in from the right.
+    """
+    keep_with_next(doc.paragraphs[-1])
+    para(doc, keep=True)
+    for value in ("{{ office }}", "{{ date_cn }}"):
+        p = para(doc, value, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=True)
+        p.paragraph_format.right_indent = 2 * CHAR
+    body(doc, "（联系人：{{ contact }}，联系电话：{{ phone }}）")
+
+
+def attachment(doc, name: str) -> None:
+    """Start the 附件 on a new page: 附件 in 黑体 flush left, its title centred one line under."""
+    p = para(doc, "附件", font=HEADING_FONT)
+    p.paragraph_format.page_break_before = True
     para(doc)
-    para(doc, "{{ office }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    para(doc, "{{ date_cn }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    para(doc, "（联系人：{{ contact }}，联系电话：{{ phone }}）", indent=True)
+    para(doc, name, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(36), font=TITLE_FONT, size=SIZE_2)
+    para(doc)
 
 
 def record(doc) -> None:
-    """Add the 版记: 抄送 (when any) and the issuing line, between thin lines."""
-    para(doc)
-    top = para(doc, "", line=Pt(4))
-    bottom_border(top, color="000000", size=8)
-    tag(doc, "{%p if cc %}")
-    p = para(doc, "抄送：{{ cc }}。", font=BODY_FONT, size=SIZE_4)
-    bottom_border(p, color="000000", size=4)
-    tag(doc, "{%p endif %}")
-    p = para(doc, "{{ office }}", size=SIZE_4)
-    text(p, "        {{ date_cn }}印发", size=SIZE_4)
-    bottom_border(p, color="000000", size=8)
+    """Add the 版记 in a text box at the bottom of the last page.
+
+    A table as wide as the 版心 with a thick rule (0.35 mm) above and below and a thin one
+    (0.25 mm) between its rows: 抄送 (when any; 一字 in on both sides, wrapped lines under the
+    first name), then 印发机关 (一字 in) and 印发日期 + 印发 (一字 from the right).
+    """
+    t = doc.add_table(rows=4, cols=1)
+    t.autofit = False
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.columns[0].width = TEXT_W
+    rule_borders(t, top=THICK_RULE, bottom=THICK_RULE, inside=THIN_RULE)
+    no_cell_margins(t)
+    rows = [cell_para(t.cell(r, 0)) for r in range(4)]
+    text(rows[0], "{%tr if cc %}")
+    cc = rows[1]
+    text(cc, "抄送：{{ cc }}。", size=SIZE_4)
+    cc.paragraph_format.left_indent = CHAR_4 + 3 * CHAR_4
+    cc.paragraph_format.first_line_indent = -3 * CHAR_4
+    cc.paragraph_format.right_indent = CHAR_4
+    text(rows[2], "{%tr endif %}")
+    issued = rows[3]
+    issued.paragraph_format.left_indent = CHAR_4
+    right_tab(issued, TEXT_W - CHAR_4)
+    text(issued, "{{ office }}", size=SIZE_4).add_tab()
+    text(issued, "{{ date_cn }}印发", size=SIZE_4)
+    for row in t.rows:
+        row.height = RECORD_LINE
+    float_to_bottom(t)
+    para(doc, line=Pt(1))  # the paragraph the table is anchored to: the letter's last
+
+
+def cell_para(cell):
+    """Return a cell's paragraph set to the 版记 line."""
+    p = cell.paragraphs[0]
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    p.paragraph_format.line_spacing = RECORD_LINE
+    p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
+    return p
 
 
 def table(
@@ -238,8 +179,8 @@ def table(
     t.autofit = False
     for c, width in enumerate(widths_mm):
         t.columns[c].width = Mm(width)  # the grid LibreOffice and WPS lay out by
-    body = [[tag_text(loop)], cells, ["{%tr endfor %}"]] if loop else [cells]
-    for r, values in enumerate([headers, *body]):
+    content = [[tag_text(loop)], cells, ["{%tr endfor %}"]] if loop else [cells]
+    for r, values in enumerate([headers, *content]):
         for c in range(len(headers)):
             cell = t.cell(r, c)
             cell.width = Mm(widths_mm[c])
@@ -283,16 +224,15 @@ def field_table(doc, rows: list[tuple[str, str]], widths_mm=(38, 118)):
 
 
 def notice():
-    """督办通知单: one item to its lead unit, with a receipt stub to cut off and return."""
+    """督办通知单: one item to its lead unit; the 回执 to fill in and return is its 附件."""
     doc = new_document()
     letterhead(doc)
     title(doc, "督查事项督办通知单")
     para(doc, "{{ unit }}：")
-    para(
+    body(
         doc,
         "根据{{ item.source }}，现将下列督查事项交你单位牵头办理。请你单位高度重视，明确分管领导和具体责任人，"
         "按要求抓好落实，按反馈要求报送办理进展，办结后及时报送办理结果。",
-        indent=True,
     )
     field_table(
         doc,
@@ -309,24 +249,10 @@ def notice():
             ("反馈要求", "{{ item.cadence }}"),
         ],
     )
-    para(doc, "请于{{ receipt_by }}前将回执报送{{ office }}。", indent=True)
+    body(doc, "请于{{ receipt_by }}前填写回执（见附件）报送{{ office }}。")
+    attachment_note(doc, "督办通知单回执")
     signature(doc)
-    record(doc)
-    para(doc)
-    para(
-        doc,
-        "✂ - - - - - - - - - - - - - - - - 沿此线剪下 - - - - - - - - - - - - - - - -",
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        size=SIZE_4,
-    )
-    para(
-        doc,
-        "督办通知单回执",
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        line=Pt(36),
-        font=TITLE_FONT,
-        size=SIZE_3,
-    )
+    attachment(doc, "督办通知单回执")
     field_table(
         doc,
         [
@@ -340,6 +266,7 @@ def notice():
             ("签收日期", "      年    月    日"),
         ],
     )
+    record(doc)
     return doc
 
 
@@ -349,11 +276,10 @@ def reminder():
     letterhead(doc)
     title(doc, "关于督查事项逾期未办结的催办函")
     para(doc, "{{ unit }}：")
-    para(
+    body(
         doc,
         "截至{{ date_cn }}，你单位牵头承办的以下{{ items|length }}项督查事项已超过办结时限，仍未办结。"
         "现予催办，请你单位高度重视，加快办理进度，并于{{ reply_by }}前将办理进展、逾期原因及下步措施书面报送{{ office }}。",
-        indent=True,
     )
     table(
         doc,
@@ -371,11 +297,7 @@ def reminder():
         left=(2,),
     )
     para(doc)
-    para(
-        doc,
-        "逾期仍未办结或办理不力的，将按程序发出限期整改通知书，并纳入年度督查考评。",
-        indent=True,
-    )
+    body(doc, "逾期仍未办结或办理不力的，将按程序发出限期整改通知书，并纳入年度督查考评。")
     signature(doc)
     record(doc)
     return doc
@@ -387,11 +309,10 @@ def rectify():
     letterhead(doc)
     title(doc, "限期整改通知书")
     para(doc, "{{ unit }}：")
-    para(
+    body(
         doc,
         "经督查，你单位牵头承办的以下{{ items|length }}项督查事项逾期未办结，至今未整改到位。"
         "现责令你单位于{{ new_deadline }}前整改到位，并将整改情况书面报送{{ office }}。",
-        indent=True,
     )
     table(
         doc,
@@ -409,10 +330,9 @@ def rectify():
         left=(2,),
     )
     para(doc)
-    para(
+    body(
         doc,
         "逾期仍未整改到位的，将依次予以黄牌警告、红牌问责（建议约谈、问责），并纳入单位年度绩效考核。",
-        indent=True,
     )
     signature(doc)
     record(doc)
@@ -425,30 +345,25 @@ def bulletin():
     letterhead(doc)
     title(doc, "关于{{ period }}督查事项落实情况的通报")
     para(doc, "各责任单位：")
-    para(
+    body(
         doc,
         "{{ period }}（截至{{ date_cn }}），{{ office }}共跟踪督办事项{{ totals.total }}项，"
         "其中已办结{{ totals.done }}项、办理中{{ totals.active }}项；逾期{{ totals.overdue }}项，"
         "临期{{ totals.due_soon }}项，反馈逾期{{ totals.late_feedback }}项；按期办结率{{ totals.on_time_rate }}。"
         "现将有关情况通报如下。",
-        indent=True,
     )
     heading(doc, "一、通报表扬")
     tag(doc, "{%p if praise %}")
-    para(
-        doc,
-        "{{ praise }}落实督查事项措施有力、反馈及时，考评得分位居前列，予以通报表扬。",
-        indent=True,
-    )
+    body(doc, "{{ praise }}落实督查事项措施有力、反馈及时，考评得分位居前列，予以通报表扬。")
     tag(doc, "{%p else %}")
-    para(doc, "本期无表扬单位。", indent=True)
+    body(doc, "本期无表扬单位。")
     tag(doc, "{%p endif %}")
     heading(doc, "二、通报批评")
     tag(doc, "{%p for c in criticised %}")
-    para(doc, "{{ c.unit }}：考评得分{{ c.score }}分，{{ c.reason }}，予以通报批评。", indent=True)
+    body(doc, "{{ c.unit }}：考评得分{{ c.score }}分，{{ c.reason }}，予以通报批评。")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p if not criticised %}")
-    para(doc, "本期无批评单位。", indent=True)
+    body(doc, "本期无批评单位。")
     tag(doc, "{%p endif %}")
     heading(doc, "三、考评排名")
     table(
@@ -469,11 +384,10 @@ def bulletin():
     )
     para(doc)
     heading(doc, "四、工作要求")
-    para(
+    body(
         doc,
         "各责任单位要对照通报问题逐项整改，受到批评的单位要认真分析原因，于5个工作日内将整改措施书面报送{{ office }}。"
         "督查室将持续跟踪问效，对整改不力的按程序予以黄牌警告、红牌问责。",
-        indent=True,
     )
     signature(doc)
     record(doc)

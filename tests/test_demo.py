@@ -330,3 +330,32 @@ def test_demo_force_starts_the_demo_over_with_its_own_history_and_outputs(tmp_pa
     again = refresh(path, today=today, letters=LetterRequest(), progress=False)
     # The same letters with the same numbers: nothing carried over from the replaced demo.
     assert sorted(x.doc_no for x in again.letters) == sorted(x.doc_no for x in first.letters)
+
+
+# --- the generated texts read as Chinese a 督查室 would write -----------------------------------
+
+_MONTH = re.compile(r"(?<![\d.])(\d+)\s*月")
+_ASCII_COMMA_IN_CHINESE = re.compile(
+    r"[\u3400-\u9fff\uff00-\uffef（）“”、，。][,;:][\u3400-\u9fff\d]"
+)
+_FREE_TEXT = ("content", "requirement", "source", "latest_progress", "remarks")
+
+
+@pytest.mark.parametrize("seed", [1, 7, 20260101, 424242])
+def test_generated_texts_name_real_months_and_use_chinese_punctuation(seed):
+    data = make_demo_data(seed=seed, items=400, today=date(2026, 10, 9))
+    texts = [
+        row[key]
+        for row in data.ledger
+        if row
+        for key in _FREE_TEXT
+        if isinstance(row.get(key), str)
+    ]
+    texts += [str(entry[3]) for entry in data.progress_log if isinstance(entry[3], str)]
+    assert len(texts) > 800
+    for text in texts:
+        for month in _MONTH.findall(text):
+            assert 1 <= int(month) <= 12, text
+        assert not _ASCII_COMMA_IN_CHINESE.search(text), text
+    months = [t for t in texts if "月底前" in t]
+    assert months, "the month phrases are in the sample"

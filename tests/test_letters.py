@@ -264,7 +264,7 @@ def test_notice_prints_ledger_text_literally_and_has_a_receipt(ledger):
     assert receipt["通知单文号"] == "督办〔2026〕1号"
     assert receipt["签收单位"] == "县财政局"
     assert "签收人" in receipt
-    assert any("沿此线剪下" in p.text for p in d.paragraphs)
+    assert "附件：督办通知单回执" in [p.text for p in d.paragraphs]  # the 回执 is its 附件
 
 
 def test_bulletin_on_request_and_at_period_end(ledger):

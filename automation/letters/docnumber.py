@@ -29,6 +29,15 @@ def format_doc_no(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}〔{year}〕{int(seq)}号"
 
 
+def blank_number(doc_no: str) -> str:
+    """Return a 文号 with its number left blank, as a 送审稿 shows it: 督办〔2026〕 号.
+
+    Anything that is not a 文号 (already blank, or empty) is returned as it is.
+    """
+    parsed = parse_doc_no(doc_no)
+    return f"{parsed[0]}〔{parsed[1]}〕 号" if parsed else doc_no
+
+
 def parse_doc_no(text: str) -> tuple[str, int, int] | None:
     """Split a 文号 into (prefix, year, number); None when it does not look like one."""
     m = _DOC_NO.match(str(text or ""))

@@ -9,6 +9,10 @@ re-reading and re-parsing the template for every letter (see bench/letters.py).
 Ledger text is data: values go in as context and are XML-escaped (autoescape), never
 into template source, so a 事项内容 containing ``{{ }}`` or ``{% %}`` prints literally.
 Undefined names fail loudly (StrictUndefined) as a TemplateError naming file and tag.
+
+A letter renders final (as issued) or as a 送审稿 (``render(..., draft=True)``): the draft
+has ``送审稿`` in the header of every page and its 文号 with the number left blank
+(``督办〔2026〕 号``), whatever template it comes from; its own headers are set aside.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import jinja2
 from docxtpl import DocxTemplate
 
 from automation.errors import TemplateError, WriteFailed
+from automation.letters.docnumber import blank_number
 from automation.resources import TEMPLATE_DIR
 
 OFFICE_TEMPLATE_DIR = "模板"  # beside the ledger: staff's own edited copies win
@@ -43,6 +48,23 @@ _WINDOWS_RESERVED = {
 _STAMP = (1980, 1, 1, 0, 0, 0)  # as Word writes it: no clock in the package
 _BREAKS_IN_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\n\t]")
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+DRAFT_MARK = "送审稿"
+_DOCUMENT = "word/document.xml"
+_DRAFT_HEADER = "word/duban-draft-header.xml"
+_DRAFT_REL = "rIdDubanDraft"
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_HEADER_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"
+_HEADER_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
+_HEADER_XML = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:hdr xmlns:w="{_W}"><w:p>'
+    '<w:pPr><w:jc w:val="right"/></w:pPr><w:r><w:rPr><w:rFonts w:ascii="黑体" w:hAnsi="黑体" '
+    'w:eastAsia="黑体" w:cs="黑体"/><w:b/><w:sz w:val="32"/><w:szCs w:val="32"/></w:rPr>'
+    f"<w:t>{DRAFT_MARK}</w:t></w:r></w:p></w:hdr>"
+)
+_SECTION = re.compile(r"<w:sectPr(?:\s[^>]*)?>")
+_HEADER_REF = re.compile(r"<w:headerReference\b[^>]*/>")
 
 
 def find_template(name: str, ledger_folder: Path | None = None) -> Path:
@@ -92,6 +114,7 @@ class LetterTemplate:
                 if info.filename not in self._compiled:
                     z.writestr(info, data)
         self._base = base.getvalue()
+        self._draft: tuple[dict[str, tuple[jinja2.Template, str]], bytes] | None = None
 
     def _compile(self, source: str) -> jinja2.Template:
         try:
@@ -103,10 +126,14 @@ class LetterTemplate:
                 path=str(self.path),
             ) from e
 
-    def render(self, context: Mapping[str, object]) -> bytes:
-        """Render one letter and return the .docx bytes."""
+    def render(self, context: Mapping[str, object], *, draft: bool = False) -> bytes:
+        """Render one letter and return the .docx bytes; ``draft``: as a 送审稿 (see above)."""
+        compiled, base = self._compiled, self._base
+        if draft:
+            compiled, base = self._draft_parts()
+            context = {**context, "doc_no": blank_number(str(context.get("doc_no", "")))}
         parts = {}
-        for name, (template, source) in self._compiled.items():
+        for name, (template, source) in compiled.items():
             try:
                 xml = template.render(context)
             except jinja2.UndefinedError as e:
@@ -131,11 +158,54 @@ class LetterTemplate:
             if _BREAKS_IN_TEXT.search(xml):  # a value with line breaks or tabs
                 xml = self._resolve_listing(xml)
             parts[name] = xml.encode("utf-8")
-        out = io.BytesIO(self._base)
+        out = io.BytesIO(base)
         with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as z:
             for name, data in parts.items():
                 z.writestr(zipfile.ZipInfo(name, _STAMP), data, zipfile.ZIP_DEFLATED)
         return out.getvalue()
+
+    def _draft_parts(self) -> tuple[dict[str, tuple[jinja2.Template, str]], bytes]:
+        """Return the compiled parts and the base package of the 送审稿 form (built once)."""
+        if self._draft is None:
+            members = dict((info.filename, data) for info, data in self._members)
+            compiled = dict(self._compiled)
+            _, source = compiled.get(_DOCUMENT) or (None, members[_DOCUMENT].decode("utf-8"))
+            source = _HEADER_REF.sub("", source)
+            refs = "".join(
+                f'<w:headerReference xmlns:r="{_R}" w:type="{kind}" r:id="{_DRAFT_REL}"/>'
+                for kind in ("default", "even", "first")
+            )
+            source = _SECTION.sub(lambda m: m.group(0) + refs, source)
+            compiled[_DOCUMENT] = (self._compile(source), source)
+            extra = {
+                _DRAFT_HEADER: _HEADER_XML.encode("utf-8"),
+                "[Content_Types].xml": _with_draft_type(members["[Content_Types].xml"]),
+                "word/_rels/document.xml.rels": _with_draft_rel(
+                    members["word/_rels/document.xml.rels"]
+                ),
+            }
+            base = io.BytesIO()
+            with zipfile.ZipFile(base, "w", zipfile.ZIP_DEFLATED) as z:
+                for info, data in self._members:
+                    if info.filename not in compiled and info.filename not in extra:
+                        z.writestr(info, data)
+                for name, data in extra.items():
+                    z.writestr(zipfile.ZipInfo(name, _STAMP), data, zipfile.ZIP_DEFLATED)
+            self._draft = (compiled, base.getvalue())
+        return self._draft
+
+
+def _with_draft_type(xml: bytes) -> bytes:
+    """Declare the draft header part in [Content_Types].xml."""
+    entry = f'<Override PartName="/{_DRAFT_HEADER}" ContentType="{_HEADER_TYPE}"/>'
+    return xml.replace(b"</Types>", entry.encode("utf-8") + b"</Types>")
+
+
+def _with_draft_rel(xml: bytes) -> bytes:
+    """Add the draft header to the document's relationships."""
+    target = _DRAFT_HEADER.removeprefix("word/")
+    entry = f'<Relationship Id="{_DRAFT_REL}" Type="{_HEADER_REL}" Target="{target}"/>'
+    return xml.replace(b"</Relationships>", entry.encode("utf-8") + b"</Relationships>")
 
 
 def _tag_at(source: str, lineno: int | None) -> str:

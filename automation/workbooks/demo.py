@@ -181,10 +181,12 @@ def _make_item(rng: random.Random, today: date, index: int, category: str, scena
     _, unit, text = rng.choice([t for t in TASKS if t[0] == category])
     town = rng.choice(TOWNS)
     unit = unit or town
-    content = text.format(n=rng.randint(2, 30), m=rng.randint(2, 9), town=town)
+    n, m = rng.randint(2, 30), rng.randint(2, 9)
     assigned = today - timedelta(days=int(rng.triangular(8, 330, 150)))
     if category in ("政府工作报告", "民生实事") and assigned.month > 3:
         assigned = date(assigned.year, 2, rng.randint(18, 28))
+    month = (assigned.month + n % 4) % 12 + 1  # one to four months after it is assigned
+    content = text.format(n=n, m=m, town=town, month=month)
     row = {
         "category": category, "content": content, "unit": unit, "leader": rng.choice(LEADERS),
         "requirement": rng.choice(REQUIREMENTS), "person": _person(rng), "phone": _phone(rng),
