@@ -103,7 +103,7 @@ def page_data(ledger: Ledger, outcome: Outcome) -> dict:
     """
     today = outcome.today
     month_start = today.replace(day=1)
-    statuses = _Index(schema.COMPUTED_STATUSES)
+    statuses = _Index([schema.status_label(s) for s in schema.Status])
     units = _Index([u.name for u in ledger.units])
     categories = _Index()
     leaders = _Index()
@@ -111,24 +111,24 @@ def page_data(ledger: Ledger, outcome: Outcome) -> dict:
     pairs = list(zip(ledger.items, outcome.results, strict=True))
     for item, result in pairs:
         u = units[item.unit or item.unit_text or BLANK]
+        also = [units[name] for name in item.lead_units[1:]]  # every lead unit sees the item
         c = categories[item.category or BLANK]
         lead = leaders[item.leader or BLANK]
         done = result.status in DONE
         this_month = done and item.done_on is not None and month_start <= item.done_on <= today
-        items.append(
-            [u, lead, c, statuses[result.status], int(this_month), int(done and _on_time(item))]
-        )
+        status = statuses[schema.status_label(result.status)]
+        items.append([u, lead, c, status, int(this_month), int(done and _on_time(item)), also])
         if result.status == Status.OVERDUE:
             deadline = item.effective_deadline
-            overdue.append([item.id, _clip(item.content), u, lead, c, result.days_overdue or 0, result.level,
+            overdue.append([item.ref, _clip(item.content), u, lead, c, result.days_overdue or 0, result.level,
                             deadline.isoformat() if deadline else ""])  # fmt: skip
     overdue.sort(key=lambda o: (-o[5], o[0]))
     category_order = {name: i for i, name in enumerate(schema.CATEGORIES)}
     return {
         "today": today.isoformat(),
         "statuses": statuses.names,
-        "open": list(OPEN),
-        "done": list(DONE),
+        "open": [schema.status_label(s) for s in OPEN],
+        "done": [schema.status_label(s) for s in DONE],
         "units": units.names,
         "leaders": leaders.names,
         "categories": categories.names,

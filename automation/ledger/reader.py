@@ -147,7 +147,8 @@ def _computed_values(table: Table) -> dict[int, dict[str, object]]:
 def _reading_order(problem: Problem, ledger_sheets: dict[str, int]) -> tuple:
     """Sort problems as staff read the workbook: ledger sheets first, then row by row, left to right."""
     m = _CELL.match(problem.cell)
-    row = int(m.group(2) or m.group(3)) if m else 0
+    digits = (m.group(2) or m.group(3)) if m else None
+    row = int(digits) if digits else 0
     column = (len(m.group(1)), m.group(1)) if m and m.group(1) else (0, "")
     first = ledger_sheets.get(problem.sheet, len(ledger_sheets))
     return (first, problem.sheet, row, column)

@@ -173,9 +173,13 @@ def _validate(values: dict[str, object], source: str) -> SmtpConfig:
     try:
         timeout = float(values.get("timeout", 30))
     except (TypeError, ValueError):
+        timeout = float("nan")
+    if not 1 <= timeout <= 600:  # 0 or -1 would fail every send, inf would hang the daily job
         raise fail(
-            "timeout", f"“{values.get('timeout')}”不是数字", "请填写秒数，如 timeout = 30"
-        ) from None
+            "timeout",
+            f"“{values.get('timeout')}”不是 1 到 600 之间的秒数",
+            "请填写秒数，如 timeout = 30",
+        )
     if security == "none" and password:
         raise fail("security", "为 none 时不能使用密码（密码会明文传输）", "请改为 ssl 或 starttls")
     return SmtpConfig(host, port, security, user, password, sender, ca_file, timeout, source)

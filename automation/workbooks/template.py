@@ -185,8 +185,10 @@ def _add_date_validation(ws: Worksheet, letter: str, column: schema.Column) -> N
     )
 
 
-def _add_list_validation(ws: Worksheet, rows: str, values: tuple[str, ...], title: str) -> None:
-    _add_validation(
+def _add_list_validation(
+    ws: Worksheet, rows: str, values: tuple[str, ...], title: str
+) -> DataValidation:
+    return _add_validation(
         ws,
         rows,
         type="list",
@@ -296,6 +298,15 @@ def _set_up_units(ws: Worksheet) -> None:
             promptTitle="邮箱",
             prompt="多个邮箱用逗号分隔",
         )
+    # 类型 lets a cell say 各乡镇 / 县直各单位 and mean every unit of that kind; other words allowed.
+    kind = _add_list_validation(
+        ws, _rows(column_letter(schema.UNITS, "kind"), last=1000), schema.UNIT_KINDS, "类型"
+    )
+    kind.errorStyle = "information"
+    kind.promptTitle, kind.prompt = (
+        "类型",
+        "部门、乡镇或街道：台账中写“各乡镇”“县直各单位”时按类型展开",
+    )
 
 
 def _set_up_progress_log(ws: Worksheet) -> None:
