@@ -34,7 +34,7 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
-from automation import errors, schema
+from automation import errors, paths, schema
 from automation.evaluate import Evaluation, evaluate
 from automation.history import History
 from automation.models import Item, Ledger, Letter, Outcome, UnitScore
@@ -45,8 +45,6 @@ from automation.schema import Status, TypedStatus
 from automation.summaries import DONE, OPEN
 
 TEMPLATE_NAME = "dashboard.html.j2"
-OUTPUT_DIR = "输出"
-FILENAME = "看板.html"
 TREND_DAYS = 90
 BLANK = "（未填写）"
 # The list shows one line of 事项内容; longer text is cut so 10 k long items stay under 5 MB.
@@ -343,7 +341,7 @@ def previous_ranking(
 
 def default_output(ledger_path: Path) -> Path:
     """Return where the dashboard of a ledger goes: ``<folder>/输出/看板.html``."""
-    return Path(ledger_path).parent / OUTPUT_DIR / FILENAME
+    return paths.dashboard_file(ledger_path)
 
 
 def write_html(html: str, out: Path) -> Path:

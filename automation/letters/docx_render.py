@@ -20,34 +20,26 @@ import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
+from datetime import date
 from pathlib import Path
 
 import jinja2
 from docxtpl import DocxTemplate
 
+from automation import paths
 from automation.errors import TemplateError, WriteFailed
 from automation.resources import TEMPLATE_DIR
 
-OFFICE_TEMPLATE_DIR = "模板"  # beside the ledger: staff's own edited copies win
 SOFFICE_TIMEOUT = 600
 _RENDERED_PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
-_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-_WINDOWS_RESERVED = {
-    "CON",
-    "PRN",
-    "AUX",
-    "NUL",
-    *(f"COM{i}" for i in range(1, 10)),
-    *(f"LPT{i}" for i in range(1, 10)),
-}
 _STAMP = (1980, 1, 1, 0, 0, 0)  # as Word writes it: no clock in the package
 _BREAKS_IN_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\n\t]")
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
 
-def find_template(name: str, ledger_folder: Path | None = None) -> Path:
-    """Return the template file: the office's copy in <ledger folder>/模板/ if any, else the built-in."""
-    candidates = [Path(ledger_folder) / OFFICE_TEMPLATE_DIR / name] if ledger_folder else []
+def find_template(name: str, ledger: Path | None = None) -> Path:
+    """Return the template file: the office's copy in 模板/ beside the ledger if any, else the built-in."""
+    candidates = [paths.templates_folder(ledger) / name] if ledger else []
     candidates.append(TEMPLATE_DIR / name)
     for path in candidates:
         if path.is_file():
@@ -157,18 +149,18 @@ def _undefined_tag(source: str, error: jinja2.UndefinedError) -> str:
     return "、".join(dict.fromkeys(tags)) if tags else (name or "（位置未知）")
 
 
-def safe_name(text: str) -> str:
-    """Make text usable as a Windows file name: no <>:"/\\|?* or control characters."""
-    name = _WINDOWS_BAD.sub("_", str(text)).strip().rstrip(". ")
-    if name.split(".")[0].upper() in _WINDOWS_RESERVED:
-        name = f"_{name}"
-    return name[:150] or "_"
+def letter_prefix(unit: str, letter_type: str) -> str:
+    """Return how a unit's letters of one type are named before the 文号: ``<unit>-<type>-``.
+
+    The mail finds a unit's 催办函 of the day by it, so it never depends on the 文号.
+    """
+    return f"{paths.safe_filename(unit)}-{paths.safe_filename(letter_type)}-"
 
 
-def letter_path(outdir: Path, today_iso: str, letter_type: str, unit: str, doc_no: str) -> Path:
-    """Return 输出/<date>/<type>/<unit>-<type>-<文号>.docx under outdir (the ledger's folder)."""
-    stem = "-".join(safe_name(p) for p in (unit or "各责任单位", letter_type, doc_no))
-    return Path(outdir) / "输出" / today_iso / safe_name(letter_type) / f"{stem}.docx"
+def letter_path(ledger: Path, day: date, letter_type: str, unit: str, doc_no: str) -> Path:
+    """Return ``输出/<date>/<type>/<unit>-<type>-<文号>.docx`` beside the ledger."""
+    name = f"{letter_prefix(unit, letter_type)}{paths.safe_filename(doc_no)}.docx"
+    return paths.day_folder(ledger, day, letter_type) / name
 
 
 def write_letter(path: Path, data: bytes) -> None:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 
+from automation import paths
 from automation.errors import ConfigError
 
-CONFIG_NAME = "duban.toml"
 ENV_PREFIX = "DUBAN_SMTP_"
 SECURITY_MODES = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
@@ -71,7 +71,7 @@ def load_smtp_config(
 ) -> SmtpConfig | None:
     """Load and validate the SMTP settings for a ledger; None when absent and not required."""
     env = os.environ if env is None else env
-    config_path = Path(ledger_path).parent / CONFIG_NAME
+    config_path = paths.config_file(ledger_path)
     values: dict[str, object] = {}
     if config_path.exists():
         values.update(_read_file(config_path))
@@ -89,7 +89,7 @@ def load_smtp_config(
             return None
         raise ConfigError(
             "未配置发信服务器（SMTP）",
-            f"请在台账所在文件夹新建 {CONFIG_NAME}（写法见 docs/daily.md），"
+            f"请在台账所在文件夹新建 {paths.CONFIG}（写法见 docs/daily.md），"
             f"或设置环境变量 {ENV_PREFIX}HOST、{ENV_PREFIX}FROM 等",
             path=str(config_path),
         )

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import jinja2
 
-from automation import schema
-from automation.letters.docx_render import safe_name
+from automation import paths, schema
+from automation.letters.docx_render import letter_prefix
 from automation.mail.config import valid_address
 from automation.models import Item, ItemResult, Ledger, Outcome, Problem, Unit
 from automation.schema import LetterType, Status
@@ -29,7 +29,6 @@ KIND_UNIT = "unit"
 KIND_LEADERS = "leaders"
 # Statuses a unit is reminded of, in the order the mail lists them.
 REMIND_STATUSES = (Status.OVERDUE, Status.FEEDBACK_LATE, Status.DUE_SOON)
-OUTPUT_DIR = "输出"
 LETTERS_DIR = str(LetterType.REMINDER)
 LEADERS_NAME = "领导汇总"
 WORST_UNITS = 5
@@ -63,7 +62,7 @@ class Outgoing:
 
 def letters_folder(ledger_path: Path, day: date) -> Path:
     """Return where the letters job puts the day's 催办函: ``输出/<date>/催办函``."""
-    return Path(ledger_path).parent / OUTPUT_DIR / day.isoformat() / LETTERS_DIR
+    return paths.day_folder(ledger_path, day, LETTERS_DIR)
 
 
 def build_messages(
@@ -343,7 +342,7 @@ def _todays_letters(folder: Path | None, unit: str) -> list[Path]:
     """Find the unit's 催办函 issued today, named ``<unit>-催办函-<文号>.docx``."""
     if folder is None or not folder.is_dir():
         return []
-    prefix = f"{safe_name(unit)}-{LETTERS_DIR}-"
+    prefix = letter_prefix(unit, LETTERS_DIR)
     return sorted(
         p
         for p in folder.iterdir()
