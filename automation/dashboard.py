@@ -41,6 +41,7 @@ from automation.models import Item, Ledger, Letter, Outcome, UnitScore
 from automation.resources import TEMPLATE_DIR
 from automation.rules import engine
 from automation.rules.scoring import PERIOD_WORDS, period_containing
+from automation.safetext import printable
 from automation.schema import Status, TypedStatus
 from automation.summaries import DONE, OPEN
 
@@ -53,6 +54,8 @@ WEEKDAYS = "一二三四五六日"
 # The executable script (the data block has a type and is never run) and its CSP slot.
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 _HASH_SLOT = "sha256-SCRIPT-HASH"
+# Characters JSON may carry only as \\u escapes here: surrogates and the noncharacters.
+_NOT_IN_HTML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 # Trend chart geometry (SVG user units; the SVG scales to its box).
 CHART_W, CHART_H = 600, 150
@@ -229,9 +232,12 @@ def json_for_script(data: object) -> str:
 
     ``<``, ``>`` and ``&`` become \\u escapes (as Django's json_script does), so no ledger
     text can close the script element (``</script>``) or open a comment state (``<!--``).
+    Surrogates and U+FFFE/U+FFFF (which no HTML file can hold) become \\u escapes too, so the
+    page is valid UTF-8 and the text reaches the script as it was typed.
     """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _NOT_IN_HTML.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 # --- rendering --------------------------------------------------------------------------
@@ -241,10 +247,18 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
+        finalize=_printable,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _printable(value: object) -> object:
+    """Drop from text the control characters an HTML page cannot carry (the JSON escapes its own)."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return printable(value)
+    return value
 
 
 def render(view: dict) -> str:

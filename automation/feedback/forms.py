@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
@@ -33,6 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from automation import errors, paths
 from automation.evaluate import evaluate_readonly
 from automation.models import Item, Ledger
+from automation.safetext import xstring
 from automation.summaries import DONE, INACTIVE
 from automation.units import resolve_unit
 
@@ -335,9 +335,9 @@ def write_form(
 
 
 def _text(ws, row: int, col: int, value: object):
-    """Set a cell; text is always text (openpyxl would make "=..." a formula), minus control characters."""
+    """Set a cell; text is always text (openpyxl would make "=..." a formula), escaped as Excel does."""
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = xstring(value)
     cell = ws.cell(row=row, column=col, value=value)
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"

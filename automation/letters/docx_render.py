@@ -9,6 +9,8 @@ re-reading and re-parsing the template for every letter (see bench/letters.py).
 Ledger text is data: values go in as context and are XML-escaped (autoescape), never
 into template source, so a 事项内容 containing ``{{ }}`` or ``{% %}`` prints literally.
 Undefined names fail loudly (StrictUndefined) as a TemplateError naming file and tag.
+Every value passes ``safetext.printable`` on its way in: a control character pasted into a
+cell would make the document one Word and LibreOffice refuse to open.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from datetime import date
 from pathlib import Path
 
 import jinja2
+import markupsafe
 from docxtpl import DocxTemplate
 
 from automation import paths
 from automation.errors import TemplateError, WriteFailed
 from automation.resources import TEMPLATE_DIR
+from automation.safetext import printable
 
 SOFFICE_TIMEOUT = 600
 _RENDERED_PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
@@ -56,7 +60,9 @@ class LetterTemplate:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+        self._env = jinja2.Environment(
+            undefined=jinja2.StrictUndefined, autoescape=True, finalize=_representable
+        )
         try:
             with zipfile.ZipFile(self.path) as z:
                 self._members = [(info, z.read(info)) for info in z.infolist()]
@@ -147,6 +153,14 @@ def _undefined_tag(source: str, error: jinja2.UndefinedError) -> str:
     text = re.sub(r"<[^>]+>", "", source)
     tags = [t for t in _TAG.findall(text) if name and re.search(rf"\b{re.escape(name)}\b", t)]
     return "、".join(dict.fromkeys(tags)) if tags else (name or "（位置未知）")
+
+
+def _representable(value: object) -> object:
+    """Return a value as a letter can carry it: no control characters, CR/CRLF as line breaks."""
+    if isinstance(value, str):
+        text = printable(value).replace("\r\n", "\n").replace("\r", "\n")
+        return markupsafe.Markup(text) if isinstance(value, markupsafe.Markup) else text
+    return value
 
 
 def letter_prefix(unit: str, letter_type: str) -> str:

@@ -2,7 +2,7 @@
 
 Pure apart from reading today's 催办函 files to attach them: no SMTP, no clock (``now`` is
 a parameter). HTML goes through Jinja2 with autoescaping, so whatever staff typed into the
-ledger arrives as text, never as markup.
+ledger arrives as text, never as markup. Headers are one line of printable text.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from automation import paths, schema
 from automation.letters.docx_render import letter_prefix
 from automation.mail.config import valid_address
 from automation.models import Item, ItemResult, Ledger, Outcome, Problem, Unit
+from automation.safetext import one_line, printable
 from automation.schema import LetterType, Status
 from automation.settings import Settings
 
@@ -352,7 +353,7 @@ def _todays_letters(folder: Path | None, unit: str) -> list[Path]:
 
 def _message(sender, to, cc, subject, now, html, text, attachments) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = subject
+    msg["Subject"] = one_line(subject)
     msg["From"] = _address(sender)
     msg["To"] = ", ".join(to)
     if cc:
@@ -360,8 +361,8 @@ def _message(sender, to, cc, subject, now, html, text, attachments) -> EmailMess
     msg["Date"] = format_datetime(now.astimezone())
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     msg["Message-ID"] = make_msgid("duban", domain=domain)
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
+    msg.set_content(printable(text))
+    msg.add_alternative(printable(html), subtype="html")
     for path in attachments:
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         maintype, subtype = kind.split("/", 1)
@@ -373,9 +374,9 @@ def _message(sender, to, cc, subject, now, html, text, attachments) -> EmailMess
 
 def _address(sender: str) -> Address | str:
     """Turn ``县督查室 <a@b.cn>`` into an Address so a Chinese display name is encoded properly."""
-    name, addr = parseaddr(sender)
+    name, addr = parseaddr(one_line(sender))
     if not addr or "@" not in addr:
-        return sender
+        return one_line(sender)
     user, _, domain = addr.partition("@")
     return Address(display_name=name, username=user, domain=domain)
 
