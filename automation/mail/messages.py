@@ -2,7 +2,8 @@
 
 Pure apart from reading today's 催办函 files to attach them: no SMTP, no clock (``now`` is
 a parameter). HTML goes through Jinja2 with autoescaping, so whatever staff typed into the
-ledger arrives as text, never as markup. Headers are one line of printable text.
+ledger arrives as text, never as markup. Headers are one line of printable text and every
+recipient is one validated address, so no cell can add a header or a recipient.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import jinja2
 
 from automation import paths, schema
 from automation.letters.docx_render import letter_prefix
-from automation.mail.config import valid_address
+from automation.mail.addresses import valid_address
 from automation.models import Item, ItemResult, Ledger, Outcome, Problem, Unit
-from automation.safetext import one_line, printable
+from automation.safetext import one_line, printable, visible
 from automation.schema import LetterType, Status
 from automation.settings import Settings
 
@@ -181,7 +182,7 @@ def _unit_addresses(
                 Problem(
                     schema.UNITS,
                     cell,
-                    f"单位“{name}”的邮箱“{address}”不是有效邮箱，已跳过",
+                    f"单位“{name}”的邮箱“{visible(address)}”不是有效邮箱，已跳过",
                     "请改为如 office@example.gov.cn 的邮箱，多个用逗号分隔",
                 )
             )
@@ -194,7 +195,9 @@ def _unit_addresses(
                 schema.UNITS,
                 cell,
                 f"单位“{name}”有 {n_items} 项需提醒，但{what}，未能发送提醒邮件",
-                "请在责任单位表“邮箱”列填写该单位的邮箱",
+                # The reader keeps only addresses: a cell of anything else reads as empty.
+                "请在责任单位表“邮箱”列填写该单位的邮箱，如 office@example.gov.cn"
+                "（已填写的，请按校验问题中该单元格的提示改正）",
             )
         )
     return to, cc
