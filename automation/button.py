@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from automation import paths
 from automation.errors import DubanError
 from automation.evaluate import evaluate
 from automation.history import History
@@ -242,9 +243,8 @@ def _done_message(report: RefreshReport) -> str:
 
 
 def _log_failure(ledger_path: Path) -> Path:
-    folder = ledger_path.parent / ".duban"
-    folder.mkdir(parents=True, exist_ok=True)
-    log = folder / "button-errors.log"
+    log = paths.button_log(ledger_path)
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as f:
         f.write(
             f"--- {datetime.now().isoformat(timespec='seconds')} {ledger_path}\n{traceback.format_exc()}\n"

@@ -33,6 +33,7 @@ from typing import Any
 
 import click
 
+from automation import paths
 from automation.errors import DubanError, UsageError
 
 EXIT_PROBLEMS = 1
@@ -124,7 +125,7 @@ def _log_internal(argv: list[str]) -> Path:
     """Write the traceback where the user can find it: beside the ledger, else the temp folder."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     ledger = next((Path(a) for a in argv if a.lower().endswith((".xlsx", ".xlsm"))), None)
-    folders = [ledger.parent / ".duban" / "logs"] if ledger else []
+    folders = [paths.logs_folder(ledger)] if ledger else []
     folders.append(Path(tempfile.gettempdir()))
     for folder in folders:
         try:

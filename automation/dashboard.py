@@ -34,19 +34,18 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
-from automation import errors, schema
+from automation import errors, paths, schema
 from automation.evaluate import Evaluation, evaluate
 from automation.history import History
 from automation.models import Item, Ledger, Letter, Outcome, UnitScore
 from automation.resources import TEMPLATE_DIR
 from automation.rules import engine
 from automation.rules.scoring import PERIOD_WORDS, period_containing
+from automation.safetext import printable
 from automation.schema import Status, TypedStatus
 from automation.summaries import DONE, OPEN
 
 TEMPLATE_NAME = "dashboard.html.j2"
-OUTPUT_DIR = "输出"
-FILENAME = "看板.html"
 TREND_DAYS = 90
 BLANK = "（未填写）"
 # The list shows one line of 事项内容; longer text is cut so 10 k long items stay under 5 MB.
@@ -55,6 +54,8 @@ WEEKDAYS = "一二三四五六日"
 # The executable script (the data block has a type and is never run) and its CSP slot.
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 _HASH_SLOT = "sha256-SCRIPT-HASH"
+# Characters JSON may carry only as \\u escapes here: surrogates and the noncharacters.
+_NOT_IN_HTML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 # Trend chart geometry (SVG user units; the SVG scales to its box).
 CHART_W, CHART_H = 600, 150
@@ -231,9 +232,12 @@ def json_for_script(data: object) -> str:
 
     ``<``, ``>`` and ``&`` become \\u escapes (as Django's json_script does), so no ledger
     text can close the script element (``</script>``) or open a comment state (``<!--``).
+    Surrogates and U+FFFE/U+FFFF (which no HTML file can hold) become \\u escapes too, so the
+    page is valid UTF-8 and the text reaches the script as it was typed.
     """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _NOT_IN_HTML.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 # --- rendering --------------------------------------------------------------------------
@@ -243,10 +247,18 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
+        finalize=_printable,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _printable(value: object) -> object:
+    """Drop from text the control characters an HTML page cannot carry (the JSON escapes its own)."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return printable(value)
+    return value
 
 
 def render(view: dict) -> str:
@@ -343,7 +355,7 @@ def previous_ranking(
 
 def default_output(ledger_path: Path) -> Path:
     """Return where the dashboard of a ledger goes: ``<folder>/输出/看板.html``."""
-    return Path(ledger_path).parent / OUTPUT_DIR / FILENAME
+    return paths.dashboard_file(ledger_path)
 
 
 def write_html(html: str, out: Path) -> Path:

@@ -16,15 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from automation.mail.addresses import parse_addresses
+from automation.safetext import visible
+
 SHEET = "参数设置"
 PERIODS = ("月度", "季度", "年度")
 YES, NO = "是", "否"
 _YES_WORDS = {"是", "Y", "YES", "TRUE", "1", "√", "✓", "需要"}
 _NO_WORDS = {"否", "N", "NO", "FALSE", "0", "×", "不需要"}
-_EMAIL = re.compile(
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
-)
-_EMAIL_SEPARATORS = re.compile(r"[,，;；、\s]+")
 
 
 @dataclass(frozen=True)
@@ -249,14 +248,17 @@ def parse_value(raw: object, spec: Spec) -> object:
 
 
 def parse_emails(text: str) -> tuple[str, ...]:
-    """Split a list of addresses and check each; raise ValueError naming the first bad one."""
+    """Split a list of addresses and check each; raise ValueError naming the first bad one.
+
+    The same rule as a unit's 邮箱 cell (``mail.addresses``), so what is accepted here is
+    what the mailer sends to.
+    """
     if any(c in text for c in "\r\n\x00"):
         raise ValueError("含有换行符，只能填写邮箱地址")
-    addresses = tuple(a for a in _EMAIL_SEPARATORS.split(text) if a)
-    for address in addresses:
-        if not _EMAIL.fullmatch(address):
-            raise ValueError(f"“{address}”不是有效的邮箱地址")
-    return addresses
+    addresses, refused = parse_addresses(text)
+    if refused:
+        raise ValueError(f"“{visible(refused[0])}”不是有效的邮箱地址")
+    return tuple(addresses)
 
 
 def _number(value: object) -> float:

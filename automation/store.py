@@ -17,9 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from automation import errors
+from automation import errors, paths
 
-DB_NAME = Path(".duban") / "history.sqlite"
 WAL_ATTEMPTS = 100  # x 50 ms
 
 _V1 = """
@@ -153,7 +152,7 @@ S = TypeVar("S", bound="Store")
 
 def db_path(ledger_path: Path) -> Path:
     """Return the database file of the workbook at ``ledger_path``."""
-    return Path(ledger_path).parent / DB_NAME
+    return paths.history_db(ledger_path)
 
 
 def exists(ledger_path: Path) -> bool:

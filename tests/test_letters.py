@@ -26,7 +26,7 @@ from automation.errors import DubanError, TemplateError
 from automation.history import History
 from automation.ledger import reader
 from automation.letters import selection as choose
-from automation.letters.docx_render import LetterTemplate, letter_path, safe_name
+from automation.letters.docx_render import LetterTemplate, letter_path
 from automation.letters.issue import LetterRequest
 from automation.models import Letter
 from automation.refresh import refresh
@@ -330,13 +330,14 @@ def test_bulletin_on_request_and_at_period_end(ledger):
     }
 
 
-def test_safe_names_for_windows(tmp_path):
-    assert safe_name('县"住建"局/二科:*?') == "县_住建_局_二科___"
-    assert safe_name("CON") == "_CON"
-    path = letter_path(tmp_path, "2026-11-20", "催办函", "县住建局 ", "催办〔2026〕3号")
+def test_letter_file_names_beside_the_ledger(tmp_path):
+    ledger = tmp_path / "台账.xlsx"
+    path = letter_path(ledger, TODAY, "催办函", "县住建局 ", "催办〔2026〕3号")
     assert (
         path == tmp_path / "输出" / "2026-11-20" / "催办函" / "县住建局-催办函-催办〔2026〕3号.docx"
     )
+    odd = letter_path(ledger, TODAY, "催办函", '县"住建"局/二科', "催办〔2026〕4号")
+    assert odd.parent == path.parent and odd.name.startswith("县_住建_局_二科~")
 
 
 # --- broken templates and half-way failures -----------------------------------------------

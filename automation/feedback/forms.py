@@ -18,22 +18,21 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from automation import errors
+from automation import errors, paths
 from automation.evaluate import evaluate_readonly
 from automation.models import Item, Ledger
+from automation.safetext import xstring
 from automation.summaries import DONE, INACTIVE
 from automation.units import resolve_unit
 
@@ -41,9 +40,6 @@ FORM_SHEET = "反馈表"
 SIGNATURE_SHEET = "签名"
 FORMAT = "duban-feedback-form"
 VERSION = "1"
-KEY_FILE = Path(".duban") / "forms-key.json"
-OUTPUT_DIR = "输出"
-FORMS_DIR = "反馈表"
 REPORT_DATE_LABEL = "填报日期"
 FIRST_SIGNED_ROW = 8  # signature rows 1-7 are the header fields, items follow
 DATE_FORMAT = "yyyy-mm-dd"
@@ -169,14 +165,9 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def key_path(ledger_path: Path) -> Path:
-    """Return where the forms key of a ledger lives."""
-    return Path(ledger_path).parent / KEY_FILE
-
-
 def load_key(ledger_path: Path, *, create: bool = False) -> FormKey | None:
     """Return the ledger's forms key, making one when ``create`` and none exists."""
-    path = key_path(ledger_path)
+    path = paths.forms_key_file(ledger_path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return FormKey(str(data["ledger_id"]), bytes.fromhex(data["secret"]))
@@ -206,16 +197,6 @@ def load_key(ledger_path: Path, *, create: bool = False) -> FormKey | None:
     return key
 
 
-def forms_folder(ledger_path: Path, today: date) -> Path:
-    """Return where the forms of a day go: ``<folder>/输出/<date>/反馈表``."""
-    return Path(ledger_path).parent / OUTPUT_DIR / today.isoformat() / FORMS_DIR
-
-
-def safe_filename(name: str) -> str:
-    """Return a unit name usable as a file name on Windows and Linux."""
-    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .") or "未命名单位"
-
-
 def make_forms(
     ledger_path: Path, *, today: date, unit: str | None = None, out_dir: Path | None = None
 ) -> FormsReport:
@@ -224,7 +205,9 @@ def make_forms(
     evaluation = evaluate_readonly(ledger_path, today)
     ledger, outcome = evaluation.ledger, evaluation.outcome
     wanted = resolve_unit(ledger, unit) if unit else None
-    report = FormsReport(Path(out_dir) if out_dir else forms_folder(ledger_path, today))
+    report = FormsReport(
+        Path(out_dir) if out_dir else paths.day_folder(ledger_path, today, paths.FORMS)
+    )
     groups = open_items_by_unit(ledger, outcome.results, report.skipped)
     if wanted:
         groups = {wanted: groups.get(wanted, [])}
@@ -235,8 +218,9 @@ def make_forms(
     key = load_key(ledger_path, create=True)
     try:
         report.folder.mkdir(parents=True, exist_ok=True)
+        names = paths.distinct_filenames(groups)
         for name, rows in groups.items():
-            path = report.folder / f"{safe_filename(name)}-反馈表.xlsx"
+            path = report.folder / f"{names[name]}-{paths.FORMS}.xlsx"
             write_form(path, ledger, name, rows, today=today, key=key)
             report.files.append(path)
             report.items += len(rows)
@@ -357,9 +341,9 @@ def write_form(
 
 
 def _text(ws, row: int, col: int, value: object):
-    """Set a cell; text is always text (openpyxl would make "=..." a formula), minus control characters."""
+    """Set a cell; text is always text (openpyxl would make "=..." a formula), escaped as Excel does."""
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = xstring(value)
     cell = ws.cell(row=row, column=col, value=value)
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"

@@ -32,8 +32,10 @@ from automation.ledger.normalize import (
 from automation.ledger.settings_sheet import read_settings
 from automation.ledger.sheet_table import FormulaScan, Table, load_table, rows_of
 from automation.ledger.stages import find_stages
+from automation.mail.addresses import parse_addresses
 from automation.models import Feedback, Ledger, LedgerSheet, Letter, Problem, SheetLayout, Unit
 from automation.rules.workdays import WorkCalendar
+from automation.safetext import visible
 from automation.settings import Settings
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -257,12 +259,33 @@ def _read_units(table: Table | None, problems: list[Problem]) -> list[Unit]:
                 contact=text(v.get("contact", "")),
                 phone=text(v.get("phone", "")),
                 kind=text(v.get("kind", "")),
-                emails=tuple(split_list(clean(v.get("email", "")).replace(" ", ","))),
-                cc=tuple(split_list(clean(v.get("cc", "")).replace(" ", ","))),
+                emails=_addresses(table, "email", row, v, name, problems),
+                cc=_addresses(table, "cc", row, v, name, problems),
                 row=row,
             )
         )
     return units
+
+
+def _addresses(
+    table: Table, key: str, row: int, values: dict, unit: str, problems: list[Problem]
+) -> tuple[str, ...]:
+    """Return the addresses typed in a unit's 邮箱/抄送邮箱 cell, reporting whatever else is there."""
+    found, refused = parse_addresses(clean(values.get(key, "")))
+    for piece in refused:
+        problems.append(
+            Problem(
+                table.sheet,
+                table.cell(key, row),
+                f"单位“{unit}”的{_header(key)}中“{visible(piece)}”不是邮箱地址，不会向它发送",
+                "请只填写邮箱地址，如 office@example.gov.cn；多个邮箱用逗号或分号分隔",
+            )
+        )
+    return tuple(found)
+
+
+def _header(key: str) -> str:
+    return next(c.header for c in schema.UNIT_COLUMNS if c.key == key)
 
 
 def _read_settings(table: Table | None, problems: list[Problem]) -> Settings:

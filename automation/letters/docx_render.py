@@ -9,6 +9,8 @@ re-reading and re-parsing the template for every letter (see bench/letters.py).
 Ledger text is data: values go in as context and are XML-escaped (autoescape), never
 into template source, so a 事项内容 containing ``{{ }}`` or ``{% %}`` prints literally.
 Undefined names fail loudly (StrictUndefined) as a TemplateError naming file and tag.
+Every value passes ``safetext.printable`` on its way in: a control character pasted into a
+cell would make the document one Word and LibreOffice refuse to open.
 
 A letter renders final (as issued) or as a 送审稿 (``render(..., draft=True)``): the draft
 has ``送审稿`` in the header of every page and its 文号 with the number left blank
@@ -24,27 +26,21 @@ import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
+from datetime import date
 from pathlib import Path
 
 import jinja2
+import markupsafe
 from docxtpl import DocxTemplate
 
+from automation import paths
 from automation.errors import TemplateError, WriteFailed
 from automation.letters.docnumber import blank_number
 from automation.resources import TEMPLATE_DIR
+from automation.safetext import printable
 
-OFFICE_TEMPLATE_DIR = "模板"  # beside the ledger: staff's own edited copies win
 SOFFICE_TIMEOUT = 600
 _RENDERED_PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
-_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-_WINDOWS_RESERVED = {
-    "CON",
-    "PRN",
-    "AUX",
-    "NUL",
-    *(f"COM{i}" for i in range(1, 10)),
-    *(f"LPT{i}" for i in range(1, 10)),
-}
 _STAMP = (1980, 1, 1, 0, 0, 0)  # as Word writes it: no clock in the package
 _BREAKS_IN_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\n\t]")
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
@@ -67,9 +63,9 @@ _SECTION = re.compile(r"<w:sectPr(?:\s[^>]*)?>")
 _HEADER_REF = re.compile(r"<w:headerReference\b[^>]*/>")
 
 
-def find_template(name: str, ledger_folder: Path | None = None) -> Path:
-    """Return the template file: the office's copy in <ledger folder>/模板/ if any, else the built-in."""
-    candidates = [Path(ledger_folder) / OFFICE_TEMPLATE_DIR / name] if ledger_folder else []
+def find_template(name: str, ledger: Path | None = None) -> Path:
+    """Return the template file: the office's copy in 模板/ beside the ledger if any, else the built-in."""
+    candidates = [paths.templates_folder(ledger) / name] if ledger else []
     candidates.append(TEMPLATE_DIR / name)
     for path in candidates:
         if path.is_file():
@@ -86,7 +82,9 @@ class LetterTemplate:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+        self._env = jinja2.Environment(
+            undefined=jinja2.StrictUndefined, autoescape=True, finalize=_representable
+        )
         try:
             with zipfile.ZipFile(self.path) as z:
                 self._members = [(info, z.read(info)) for info in z.infolist()]
@@ -227,18 +225,26 @@ def _undefined_tag(source: str, error: jinja2.UndefinedError) -> str:
     return "、".join(dict.fromkeys(tags)) if tags else (name or "（位置未知）")
 
 
-def safe_name(text: str) -> str:
-    """Make text usable as a Windows file name: no <>:"/\\|?* or control characters."""
-    name = _WINDOWS_BAD.sub("_", str(text)).strip().rstrip(". ")
-    if name.split(".")[0].upper() in _WINDOWS_RESERVED:
-        name = f"_{name}"
-    return name[:150] or "_"
+def _representable(value: object) -> object:
+    """Return a value as a letter can carry it: no control characters, CR/CRLF as line breaks."""
+    if isinstance(value, str):
+        text = printable(value).replace("\r\n", "\n").replace("\r", "\n")
+        return markupsafe.Markup(text) if isinstance(value, markupsafe.Markup) else text
+    return value
 
 
-def letter_path(outdir: Path, today_iso: str, letter_type: str, unit: str, doc_no: str) -> Path:
-    """Return 输出/<date>/<type>/<unit>-<type>-<文号>.docx under outdir (the ledger's folder)."""
-    stem = "-".join(safe_name(p) for p in (unit or "各责任单位", letter_type, doc_no))
-    return Path(outdir) / "输出" / today_iso / safe_name(letter_type) / f"{stem}.docx"
+def letter_prefix(unit: str, letter_type: str) -> str:
+    """Return how a unit's letters of one type are named before the 文号: ``<unit>-<type>-``.
+
+    The mail finds a unit's 催办函 of the day by it, so it never depends on the 文号.
+    """
+    return f"{paths.safe_filename(unit)}-{paths.safe_filename(letter_type)}-"
+
+
+def letter_path(ledger: Path, day: date, letter_type: str, unit: str, doc_no: str) -> Path:
+    """Return ``输出/<date>/<type>/<unit>-<type>-<文号>.docx`` beside the ledger."""
+    name = f"{letter_prefix(unit, letter_type)}{paths.safe_filename(doc_no)}.docx"
+    return paths.day_folder(ledger, day, letter_type) / name
 
 
 def write_letter(path: Path, data: bytes) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from automation import schema
+from automation import paths, schema
 from automation.errors import UsageError, WriteFailed
 from automation.evaluate import Evaluation
 from automation.history import History
@@ -131,26 +131,23 @@ def issue_letters(evaluation: Evaluation, history: History | None, request: Lett
     layout = ledger.layouts.get(schema.LETTER_LOG)
     if layout is not None:
         batch.log_sheet, batch.log_columns = layout.name, dict(layout.columns)
-    folder = Path(evaluation.path).parent
     templates: dict[str, docx_render.LetterTemplate] = {}
     try:
         for draft in drafts:
             if draft.type not in templates:
                 name = schema.LETTERS[draft.type].template
                 templates[draft.type] = docx_render.LetterTemplate(
-                    docx_render.find_template(name, folder)
+                    docx_render.find_template(name, evaluation.path)
                 )
             prefix = docnumber.prefix_for(draft.type, ledger.settings)
             seq, doc_no = docnumber.reserve(history, draft.type, prefix, today.year, known)
-            target = docx_render.letter_path(
-                folder, today.isoformat(), draft.type, draft.unit, doc_no
-            )
+            unit = draft.unit or letters.ALL_UNITS
+            target = docx_render.letter_path(evaluation.path, today, draft.type, unit, doc_no)
             data = templates[draft.type].render({**draft.context, "doc_no": doc_no})
             docx_render.write_letter(target, data)
             batch.files.append(target)
             batch.numbers.append(seq)
-            unit = draft.unit or letters.ALL_UNITS
-            relative = target.relative_to(folder).as_posix()
+            relative = target.relative_to(paths.ledger_folder(evaluation.path)).as_posix()
             batch.letters.append(Letter(doc_no, draft.type, today, unit, draft.item_ids, relative))
     except BaseException:
         batch.discard()

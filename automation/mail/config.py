@@ -8,16 +8,17 @@ Environment variables win over the file, so a scheduled task can keep the passwo
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from pathlib import Path
 
+from automation import paths
 from automation.errors import ConfigError
+from automation.mail import addresses
+from automation.mail.addresses import valid_address
+from automation.safetext import visible
 
-CONFIG_NAME = "duban.toml"
 ENV_PREFIX = "DUBAN_SMTP_"
 SECURITY_MODES = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
@@ -32,12 +33,6 @@ KEYS = {
     "ca_file": "CA 证书文件",
     "timeout": "超时秒数",
 }
-_ADDRESS = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-
-
-def valid_address(text: str) -> bool:
-    """Tell whether text is one plain e-mail address such as ``ban@example.gov.cn``."""
-    return bool(_ADDRESS.fullmatch(text.strip()))
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,7 @@ class SmtpConfig:
 
     @property
     def sender_address(self) -> str:
-        return parseaddr(self.sender)[1]
+        return addresses.sender_address(self.sender) or ""
 
     def __repr__(self) -> str:
         secret = "***" if self.password else ""
@@ -71,7 +66,7 @@ def load_smtp_config(
 ) -> SmtpConfig | None:
     """Load and validate the SMTP settings for a ledger; None when absent and not required."""
     env = os.environ if env is None else env
-    config_path = Path(ledger_path).parent / CONFIG_NAME
+    config_path = paths.config_file(ledger_path)
     values: dict[str, object] = {}
     if config_path.exists():
         values.update(_read_file(config_path))
@@ -89,7 +84,7 @@ def load_smtp_config(
             return None
         raise ConfigError(
             "未配置发信服务器（SMTP）",
-            f"请在台账所在文件夹新建 {CONFIG_NAME}（写法见 docs/daily.md），"
+            f"请在台账所在文件夹新建 {paths.CONFIG}（写法见 docs/daily.md），"
             f"或设置环境变量 {ENV_PREFIX}HOST、{ENV_PREFIX}FROM 等",
             path=str(config_path),
         )
@@ -157,10 +152,10 @@ def _validate(values: dict[str, object], source: str) -> SmtpConfig:
     if password and not user:
         raise fail("user", "未填写，但已填写密码", "请填写登录用户名（通常是邮箱地址）")
     sender = str(values.get("from", "")).strip() or (user if valid_address(user) else "")
-    if not sender or not valid_address(parseaddr(sender)[1]):
+    if not sender or addresses.sender_address(sender) is None:
         raise fail(
             "from",
-            f"“{sender}”不是有效邮箱" if sender else "未填写",
+            f"“{visible(sender)}”不是有效邮箱" if sender else "未填写",
             '请填写发件人，如 from = "县政府督查室 <duban@example.gov.cn>"',
         )
     ca_file = str(values.get("ca_file", "")).strip()

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from automation import paths
 from automation.errors import ConfigError, DubanError
 from automation.ledger import reader
 from automation.letters.issue import LetterRequest
@@ -28,7 +29,6 @@ from automation.mail.notify import NotifyReport, notify
 from automation.refresh import refresh
 from automation.rules.workdays import WorkCalendar
 
-LOG_DIR = Path(".duban") / "logs"
 LOG_NAME = "daily.log"
 LOG_BYTES = 1_000_000
 LOG_BACKUPS = 10
@@ -196,7 +196,7 @@ def _valid_at(text: str) -> str:
 
 
 def _logger(path: Path, console: bool) -> logging.Logger:
-    folder = path.parent / LOG_DIR
+    folder = paths.logs_folder(path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -3,10 +3,15 @@
 A temporary failure (a 4xx reply, a refused or dropped connection) is retried after
 ``backoff``, ``2 × backoff``, ... seconds; a permanent one (5xx) is not. Either way the
 caller learns whether the server accepted the message, and only then records it as sent.
+
+Before anything is sent the message is checked once more (the reader already refused bad
+cells): every recipient must be one plain address and no header may hold a line break, so
+a pasted ``\\r\\nBcc: ...`` can never reach the server as a recipient or a header.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
@@ -15,7 +20,12 @@ from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 
 from automation.errors import ConfigError
+from automation.mail.addresses import valid_address
 from automation.mail.config import SmtpConfig
+from automation.safetext import visible
+
+# A line break that starts a new header line (folding continues with a space or tab).
+_NEW_LINE = re.compile(r"[\r\n]+(?![ \t])")
 
 
 class DeliveryError(Exception):
@@ -63,6 +73,7 @@ class Mailer:
 
     def send(self, msg: EmailMessage, recipients: Sequence[str]) -> dict[str, str]:
         """Send msg to recipients; return the recipients the server refused while taking the rest."""
+        refuse_injection(msg, recipients)
         failure: DeliveryError | None = None
         for attempt in range(self.attempts):
             if attempt:
@@ -161,6 +172,20 @@ class Mailer:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def refuse_injection(msg: EmailMessage, recipients: Sequence[str]) -> None:
+    """Raise a permanent DeliveryError unless every recipient is one address and no header breaks a line."""
+    if not recipients:
+        raise DeliveryError("没有收件人，未发送", permanent=True)
+    for address in recipients:
+        if not isinstance(address, str) or not valid_address(address):
+            raise DeliveryError(
+                f"收件人“{visible(str(address))}”不是一个有效邮箱，未发送", permanent=True
+            )
+    for name, value in msg.raw_items():
+        if _NEW_LINE.search(str(name)) or _NEW_LINE.search(str(value)):
+            raise DeliveryError(f"邮件头“{visible(str(name))}”中含有换行，未发送", permanent=True)
 
 
 def _all_temporary(replies) -> bool:

@@ -2,7 +2,8 @@
 
 Pure apart from reading today's 催办函 files to attach them: no SMTP, no clock (``now`` is
 a parameter). HTML goes through Jinja2 with autoescaping, so whatever staff typed into the
-ledger arrives as text, never as markup.
+ledger arrives as text, never as markup. Headers are one line of printable text and every
+recipient is one validated address, so no cell can add a header or a recipient.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from pathlib import Path
 
 import jinja2
 
-from automation import schema
-from automation.letters.docx_render import safe_name
-from automation.mail.config import valid_address
+from automation import paths, schema
+from automation.letters.docx_render import letter_prefix
+from automation.mail.addresses import valid_address
 from automation.models import Item, ItemResult, Ledger, Outcome, Problem, Unit
+from automation.safetext import one_line, printable, visible
 from automation.schema import LetterType, Status
 from automation.settings import Settings
 
@@ -29,7 +31,6 @@ KIND_UNIT = "unit"
 KIND_LEADERS = "leaders"
 # Statuses a unit is reminded of, in the order the mail lists them.
 REMIND_STATUSES = (Status.OVERDUE, Status.FEEDBACK_LATE, Status.DUE_SOON)
-OUTPUT_DIR = "输出"
 LETTERS_DIR = str(LetterType.REMINDER)
 LEADERS_NAME = "领导汇总"
 WORST_UNITS = 5
@@ -63,7 +64,7 @@ class Outgoing:
 
 def letters_folder(ledger_path: Path, day: date) -> Path:
     """Return where the letters job puts the day's 催办函: ``输出/<date>/催办函``."""
-    return Path(ledger_path).parent / OUTPUT_DIR / day.isoformat() / LETTERS_DIR
+    return paths.day_folder(ledger_path, day, LETTERS_DIR)
 
 
 def build_messages(
@@ -182,7 +183,7 @@ def _unit_addresses(
                 Problem(
                     schema.UNITS,
                     cell,
-                    f"单位“{name}”的邮箱“{address}”不是有效邮箱，已跳过",
+                    f"单位“{name}”的邮箱“{visible(address)}”不是有效邮箱，已跳过",
                     "请改为如 office@example.gov.cn 的邮箱，多个用逗号分隔",
                 )
             )
@@ -195,7 +196,9 @@ def _unit_addresses(
                 schema.UNITS,
                 cell,
                 f"单位“{name}”有 {n_items} 项需提醒，但{what}，未能发送提醒邮件",
-                "请在责任单位表“邮箱”列填写该单位的邮箱",
+                # The reader keeps only addresses: a cell of anything else reads as empty.
+                "请在责任单位表“邮箱”列填写该单位的邮箱，如 office@example.gov.cn"
+                "（已填写的，请按校验问题中该单元格的提示改正）",
             )
         )
     return to, cc
@@ -344,7 +347,7 @@ def _todays_letters(folder: Path | None, unit: str) -> list[Path]:
     """Find the unit's 催办函 issued today, named ``<unit>-催办函-<文号>.docx``."""
     if folder is None or not folder.is_dir():
         return []
-    prefix = f"{safe_name(unit)}-{LETTERS_DIR}-"
+    prefix = letter_prefix(unit, LETTERS_DIR)
     return sorted(
         p
         for p in folder.iterdir()
@@ -354,7 +357,7 @@ def _todays_letters(folder: Path | None, unit: str) -> list[Path]:
 
 def _message(sender, to, cc, subject, now, html, text, attachments) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = subject
+    msg["Subject"] = one_line(subject)
     msg["From"] = _address(sender)
     msg["To"] = ", ".join(to)
     if cc:
@@ -362,8 +365,8 @@ def _message(sender, to, cc, subject, now, html, text, attachments) -> EmailMess
     msg["Date"] = format_datetime(now.astimezone())
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     msg["Message-ID"] = make_msgid("duban", domain=domain)
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
+    msg.set_content(printable(text))
+    msg.add_alternative(printable(html), subtype="html")
     for path in attachments:
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         maintype, subtype = kind.split("/", 1)
@@ -375,9 +378,9 @@ def _message(sender, to, cc, subject, now, html, text, attachments) -> EmailMess
 
 def _address(sender: str) -> Address | str:
     """Turn ``县督查室 <a@b.cn>`` into an Address so a Chinese display name is encoded properly."""
-    name, addr = parseaddr(sender)
+    name, addr = parseaddr(one_line(sender))
     if not addr or "@" not in addr:
-        return sender
+        return one_line(sender)
     user, _, domain = addr.partition("@")
     return Address(display_name=name, username=user, domain=domain)
 

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from automation import store
+from automation import paths, store
 from automation.errors import SendFailed, WriteFailed
 from automation.evaluate import Evaluation, evaluate_readonly
 from automation.mail.config import load_smtp_config
 from automation.mail.mailer import DeliveryError, Mailer
 from automation.mail.messages import (
     KIND_LEADERS,
-    OUTPUT_DIR,
     Outgoing,
     build_messages,
     letters_folder,
@@ -29,7 +28,6 @@ from automation.mail.sendlog import SendLog
 from automation.models import Problem
 from automation.units import resolve_unit
 
-MAIL_DIR = "邮件"
 PLACEHOLDER_SENDER = "duban@localhost"
 
 
@@ -222,14 +220,14 @@ def _sent_keys(path: Path, today: date, *, create: bool) -> set[tuple[str, str, 
 
 
 def _write_eml(path: Path, today: date, pending: list[Outgoing]) -> list[Path]:
-    folder = path.parent / OUTPUT_DIR / today.isoformat() / MAIL_DIR
+    folder = paths.day_folder(path, today, paths.MAIL)
     written = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("*.eml"):  # an earlier dry run's files, replaced whole
             stale.unlink()
         for index, outgoing in enumerate(pending, 1):
-            target = folder / f"{index:03d}-{_safe(outgoing.unit)}.eml"
+            target = folder / f"{index:03d}-{paths.safe_filename(outgoing.unit)}.eml"
             target.write_bytes(outgoing.message.as_bytes())
             written.append(target)
     except OSError as e:
@@ -237,7 +235,3 @@ def _write_eml(path: Path, today: date, pending: list[Outgoing]) -> list[Path]:
             f"无法写入邮件文件（{e.strerror or e}）", "请检查输出文件夹是否可写", path=str(folder)
         ) from e
     return written
-
-
-def _safe(name: str) -> str:
-    return "".join("_" if c in '\\/:*?"<>|' else c for c in name)

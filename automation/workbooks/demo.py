@@ -15,7 +15,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from automation import schema
+from automation import paths, schema
 from automation.errors import UsageError
 from automation.schema import Light, Status, TypedStatus
 from automation.workbooks.demo_data import (
@@ -45,7 +45,6 @@ from automation.workbooks.template import (
 )
 
 # Fewer items cannot hold every category, scenario, cadence and dirty case at once.
-OUTPUT_DIR = "输出"  # where a refresh puts letters and the dashboard, beside the ledger
 MIN_ITEMS = 100
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -74,7 +73,7 @@ def build_demo(directory: Path, *, seed: int, items: int, today: date, force: bo
     path = directory / LEDGER_FILENAME
     refuse_to_overwrite(path, force=force)
     data = make_demo_data(seed=seed, items=items, today=today)
-    for old in (directory / ".duban", directory / OUTPUT_DIR):
+    for old in (paths.state_folder(path), paths.output_folder(path)):
         if force and old.is_dir():
             shutil.rmtree(old)
     directory.mkdir(parents=True, exist_ok=True)

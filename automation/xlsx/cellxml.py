@@ -1,7 +1,8 @@
 """Encode cell values and A1 references as SpreadsheetML bytes.
 
 Shared by the ledger patcher (``sheetxml``) and the generated-sheet writer (``sheetgen``).
-Strings become inline strings (``t="inlineStr"``), so sharedStrings.xml is never touched.
+Strings become inline strings (``t="inlineStr"``), so sharedStrings.xml is never touched;
+their control characters are written as ``_xHHHH_``, as Excel does (``safetext.xstring``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import math
 import re
 from datetime import date, datetime
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+from automation.safetext import printable, xstring
 
 
 def column_letters(col: int) -> str:
@@ -50,7 +51,10 @@ def excel_serial(value: date, date1904: bool = False) -> float | int:
 
 def escape_text(text: str) -> str:
     """Escape text for XML content, dropping characters XML 1.0 cannot carry."""
-    text = _ILLEGAL_XML.sub("", text)
+    return _escape_markup(printable(text))
+
+
+def _escape_markup(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -65,7 +69,7 @@ def value_tail(value: object, date1904: bool = False) -> bytes:
         return b"><v>" + _number(value).encode() + b"</v></c>"
     if isinstance(value, date):
         return b"><v>" + str(excel_serial(value, date1904)).encode() + b"</v></c>"
-    text = escape_text(str(value))
+    text = _escape_markup(xstring(str(value)))
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
     return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'.encode()
 

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from automation import errors
+from automation import errors, paths
 
-BACKUP_DIR = Path(".duban") / "backups"
 _TEMP_PREFIX = ".~duban-"
 
 
@@ -133,7 +132,7 @@ def write_atomically(
 def make_backup(path: Path, keep: int, now: datetime) -> Path:
     """Copy the workbook to .duban/backups/<stem>-YYYYmmdd-HHMMSS<suffix>, keeping the newest ``keep``."""
     path = Path(path)
-    folder = path.parent / BACKUP_DIR
+    folder = paths.backups_folder(path)
     stamp = now.strftime("%Y%m%d-%H%M%S")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -158,7 +157,7 @@ def make_backup(path: Path, keep: int, now: datetime) -> Path:
 def backups(path: Path) -> list[Path]:
     """Return the workbook's backups, oldest first."""
     path = Path(path)
-    folder = path.parent / BACKUP_DIR
+    folder = paths.backups_folder(path)
     pattern = re.compile(
         rf"{re.escape(path.stem)}-(\d{{8}}-\d{{6}})(?:-(\d+))?{re.escape(path.suffix)}"
     )
