@@ -172,6 +172,7 @@ def _refresh_once(
     now = now or datetime.now()
     reader.check_file(path)  # a missing file or a folder gets its message before anything else
     if not dry_run:
+        reader.check_writable_format(path)
         safety.check_not_open(path)
     with _steps(path, progress) as step:
         expected = safety.fingerprint(path)

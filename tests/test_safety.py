@@ -56,7 +56,9 @@ def test_a_refresh_replaces_the_workbook_and_keeps_a_backup(ledger):
     assert backup == ledger.parent / ".duban" / "backups" / "督查台账-20261009-083000.xlsm"
     assert backup.read_bytes() == original
     assert ledger.read_bytes() != original
-    assert openpyxl.load_workbook(ledger)["督办事项"]["W2"].value == "逾期"
+    assert (
+        openpyxl.load_workbook(ledger)["督办事项"]["X2"].value == "逾期"
+    )  # 计算状态, after 预警 and 认定时限
     assert not list(ledger.parent.glob(".~duban-*"))
 
 

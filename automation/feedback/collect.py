@@ -127,6 +127,7 @@ def collect(
     now = now or datetime.now()
     reader.check_file(path)
     if not dry_run:
+        reader.check_writable_format(path)
         safety.check_not_open(path)
     expected = safety.fingerprint(path)
     report = CollectReport(path, dry_run, files=len(files))

@@ -170,6 +170,27 @@ def check_file(path: Path) -> None:
         )
 
 
+_OTHER_FORMATS = {".xls": "Excel 97-2003（.xls）", ".xlsb": "Excel 二进制（.xlsb）",
+                  ".ods": "OpenDocument（.ods）", ".et": "WPS 表格（.et）"}  # fmt: skip
+
+
+def check_writable_format(path: Path) -> None:
+    """Refuse, in Chinese, a workbook format the lossless writer cannot write back (.xls, .xlsb, .ods)."""
+    kind = _OTHER_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        try:
+            with path.open("rb") as f:
+                kind = "Excel 97-2003（.xls）" if f.read(8) == CFB_MAGIC else None
+        except OSError:
+            return  # opening it will say what is wrong
+    if kind is not None:
+        raise LedgerUnreadable(
+            f"duban 只能写回 .xlsx 或 .xlsm 格式的台账，这个文件是 {kind} 格式",
+            "请在 Excel 或 WPS 中打开它，另存为“Excel 工作簿（*.xlsx）”后再刷新；只检查不写入可用 duban check",
+            path=str(path),
+        )
+
+
 def open_workbook(path: Path) -> CalamineWorkbook:
     """Open ``path`` with calamine, telling apart missing, locked, encrypted and non-workbook files."""
     where = str(path)

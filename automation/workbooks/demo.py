@@ -157,9 +157,16 @@ def _make_units(rng: random.Random) -> list[list]:
     rows = []
     for name, aliases, mailbox in UNITS:
         cc = f"{mailbox}-bgs@example.gov.cn" if rng.random() < 0.35 else None
-        rows.append([name, aliases, _person(rng), _person(rng), _person(rng), _phone(rng),
-                     f"{mailbox}@example.gov.cn", cc])  # fmt: skip
+        rows.append([name, aliases, _unit_kind(name), _person(rng), _person(rng), _person(rng),
+                     _phone(rng), f"{mailbox}@example.gov.cn", cc])  # fmt: skip
     return rows
+
+
+def _unit_kind(name: str) -> str:
+    """Return a unit's 类型 for 责任单位 (so 各乡镇 / 县直各单位 expand in the demo)."""
+    if name.endswith("街道"):
+        return "街道"
+    return "乡镇" if name.endswith(("镇", "乡")) else "部门"
 
 
 def _month_end(d: date) -> date:
