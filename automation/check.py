@@ -9,28 +9,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from automation.evaluate import Evaluation, evaluate_readonly
-from automation.models import Ledger, Outcome, Problem
+from automation.evaluate import Evaluated, Evaluation, evaluate_readonly
+from automation.models import Ledger
 from automation.schema import Status, status_label
 
 
 @dataclass
-class CheckResult:
+class CheckResult(Evaluated):
     """What `duban check` found: the reader's and the rules' problems, and items by 计算状态."""
 
     evaluation: Evaluation
-
-    @property
-    def ledger(self) -> Ledger:
-        return self.evaluation.ledger
-
-    @property
-    def outcome(self) -> Outcome:
-        return self.evaluation.outcome
-
-    @property
-    def problems(self) -> list[Problem]:
-        return self.evaluation.problems
 
     @property
     def status_counts(self) -> dict[Status, int]:

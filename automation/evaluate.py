@@ -65,6 +65,24 @@ class Evaluation:
         return outcome
 
 
+class Evaluated:
+    """What a report built on an Evaluation shows of it (check, refresh): ledger, outcome, problems."""
+
+    evaluation: Evaluation
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.evaluation.ledger
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.evaluation.outcome
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.evaluation.problems
+
+
 def evaluate(
     path: Path,
     today: date,

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from automation import dashboard, summaries
 from automation.errors import LedgerChanged, WriteFailed
-from automation.evaluate import Evaluation, evaluate
+from automation.evaluate import Evaluated, Evaluation, evaluate
 from automation.history import History
 from automation.ledger import reader
 from automation.letters.issue import Batch, LetterRequest, issue_letters, record_issued
-from automation.models import Ledger, Letter, Outcome, Problem, WritePlan
+from automation.models import Letter, WritePlan
 from automation.schema import status_label
 from automation.xlsx import safety, xlsxpatch
 
@@ -29,7 +29,7 @@ LETTER_ATTEMPTS = 3
 
 
 @dataclass
-class RefreshReport:
+class RefreshReport(Evaluated):
     """What a refresh did, for the CLI summary and for callers such as the daily job."""
 
     path: Path
@@ -42,18 +42,6 @@ class RefreshReport:
     outputs: list[Path] = field(default_factory=list)
     letters: list[Letter] = field(default_factory=list)  # issued by this run
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def ledger(self) -> Ledger:
-        return self.evaluation.ledger
-
-    @property
-    def outcome(self) -> Outcome:
-        return self.evaluation.outcome
-
-    @property
-    def problems(self) -> list[Problem]:
-        return self.evaluation.problems
 
     def as_dict(self) -> dict:
         """Return what `duban refresh --json` prints."""
