@@ -187,6 +187,16 @@ def test_formula_without_cached_value_is_a_problem(tmp_path):
     assert where(ledger)["G3"] == "单元格是公式，但没有计算结果（或结果是错误值）"
 
 
+def test_a_formatted_blank_before_a_formula_does_not_hide_its_problem(tmp_path):
+    # xlsxwriter, like LibreOffice for every formatted blank, writes <c r="H3" s="1"/>.
+    def layout(wb, ws, header_row):
+        ws.write_blank(header_row + 2, 7, None, wb.add_format({"num_format": "yyyy-mm-dd"}))
+        ws.write_formula(header_row + 2, 8, "=1/0", None, "#DIV/0!")  # 反馈周期 of row 3
+
+    ledger = read(write_ledger(tmp_path / "t.xlsx", [good_row(1), good_row(2)], hook=layout))
+    assert where(ledger) == {"I3": "单元格是公式，但没有计算结果（或结果是错误值）"}
+
+
 def test_title_row_merged_cells_hidden_and_empty_rows(tmp_path):
     def layout(wb, ws, header_row):
         ws.merge_range(header_row + 1, 3, header_row + 2, 3, "县交通局")  # one unit over two items

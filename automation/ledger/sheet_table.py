@@ -57,7 +57,10 @@ class FormulaScan:
     any formula cost one substring search.
     """
 
-    _CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+)(\d+)"([^>]*?)>(.*?)</(?:\w+:)?c>', re.S)
+    # An element with content, never an empty one (<c r="F2" s="7"/>, which LibreOffice writes
+    # for every formatted blank): from there ``.*?`` would run on to the next cell's </c>,
+    # blaming that cell's formula on this one, and rescanning the sheet once per blank.
+    _CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+)(\d+)"([^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
 
     def __init__(self, path: Path):
         self.path = path
