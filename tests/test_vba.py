@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
-import os
 import re
-import shutil
-import subprocess
-import sys
-import threading
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -23,7 +18,7 @@ from python_calamine import CalamineWorkbook
 
 from automation.cli import cli
 from automation.errors import DubanError, TemplateError
-from automation.workbooks import vba, xlsm
+from automation.workbooks import vba, vba_directives, xlsm
 from automation.workbooks.template import build_template
 
 MACROS = Path(__file__).resolve().parent.parent / "macros"
@@ -60,8 +55,60 @@ def test_our_module_source_equals_the_file_under_version_control(built):
     assert lines(found["DubanButton"]) == lines(
         (MACROS / "DubanButton.bas").read_text(encoding="ascii")
     )
-    assert lines(found["xlwings"]) == lines(XLWINGS_BAS.read_text(encoding="utf-8"))
-    assert "Dictionary" in found  # the class xlwings' VBA needs on macOS
+    # xlwings' own module, as VBA compiles it in Excel for Windows (see vba_directives).
+    shipped = XLWINGS_BAS.read_text(encoding="utf-8")
+    assert lines(found["xlwings"]) == lines(vba_directives.resolve(shipped))
+    assert "Dictionary" not in found  # the class xlwings' VBA needs on macOS only
+
+
+def test_the_xlwings_module_keeps_every_windows_line_in_order():
+    shipped = lines(XLWINGS_BAS.read_text(encoding="utf-8"))
+    resolved = lines(vba_directives.resolve(XLWINGS_BAS.read_text(encoding="utf-8")))
+    # Only lines are dropped, none changed or moved: the resolved module is a subsequence.
+    rest = iter(shipped)
+    assert all(line in rest for line in resolved)
+    directives = [line.strip() for line in resolved if line.strip().startswith("#")]
+    assert not [d for d in directives if re.match(r"#(If|ElseIf)\s+(Not\s+)?(Mac|App)\b", d)]
+    assert "#If VBA7 Then" in directives and "#If Win64 Then" in directives  # still per host
+    source = "\n".join(resolved)
+    assert 'interpreter = GetConfig("INTERPRETER_WIN", "")' in source
+    assert 'GetConfig("INTERPRETER_MAC", "")' not in source
+    assert "ExecuteWindows " in source and "ExecuteMac PythonCommand" not in source
+    assert re.search(r'^Public Const XLWINGS_VERSION As String = "[\d.]+"', source, re.M)
+
+
+RESOLVE_CASES = [
+    (  # a chain decided by App: its taken branch, without directives
+        '#If App = "Microsoft Excel" Then\nA\n#ElseIf App = "Microsoft Word" Then\nB\n#Else\nC\n#End If\n',
+        "A\n",
+    ),
+    (
+        '#If App = "Microsoft Word" Then\nB\n#ElseIf App = "Microsoft Excel" Then\nA\n#End If\n',
+        "A\n",
+    ),
+    ("#If Mac Then\nM\n#Else\nW\n#End If\n", "W\n"),
+    ("#If Not Mac Then\nW\n#End If\n#If Mac Then\nM\n#End If\nX\n", "W\nX\n"),
+    (  # undecided chains stay as written; decided ones inside them are still resolved
+        "#If VBA7 Then\n  #If Mac Then\n  M\n  #Else\n  W\n  #End If\n#Else\nOld\n#End If\n",
+        "#If VBA7 Then\n  W\n#Else\nOld\n#End If\n",
+    ),
+    (  # an undecided condition before the taken branch: VBA decides, keep the chain
+        "#If Win64 Then\nA\n#ElseIf Mac Then\nM\n#Else\nW\n#End If\n",
+        "#If Win64 Then\nA\n#ElseIf Mac Then\nM\n#Else\nW\n#End If\n",
+    ),
+    ("  #if mac then ' comment\nM\n  #end if\nX\n", "X\n"),  # case and comments as VBA allows
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), RESOLVE_CASES)
+def test_conditional_compilation_resolved_for_excel_on_windows(source, expected):
+    assert vba_directives.resolve(source) == expected
+
+
+@pytest.mark.parametrize("source", ["#If Mac Then\nM\n", "M\n#End If\n", "#Else\n"])
+def test_unbalanced_conditional_compilation_is_refused(source):
+    with pytest.raises(TemplateError, match="不配对"):
+        vba_directives.resolve(source, module="xlwings")
 
 
 def test_the_project_is_source_only(built, tmp_path):
@@ -77,7 +124,7 @@ def test_the_project_is_source_only(built, tmp_path):
         sizes = {m.name: ole.get_size(f"VBA/{m.streamname}") for m in project.modules}
     finally:
         ole.close()
-    assert {"xlwings", "Dictionary", "DubanButton", "ThisWorkbook"} <= set(offsets)
+    assert {"xlwings", "DubanButton", "ThisWorkbook"} <= set(offsets)
     # Source starts at byte 0 of every module stream: no compiled p-code in front of it.
     assert set(offsets.values()) == {0}
     assert all(size > 0 for size in sizes.values())
@@ -209,43 +256,3 @@ def test_a_sheet_without_a_vml_drawing_gets_one_for_the_button(tmp_path):
     assert re.search(rf'Id="{rid}"[^>]*Target="../drawings/vmlDrawing1.vml"', rels)
     assert sheet.index("<legacyDrawing") > sheet.index("<pageMargins")  # schema order
     assert 'Extension="vml"' in types
-
-
-def run_launcher(folder: Path, env_extra: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "DUBAN": str(Path(sys.executable).with_name("duban")),
-        "DUBAN_NO_REOPEN": "1",
-    }
-    return subprocess.run(
-        ["sh", str(folder / "刷新台账.sh")],
-        env={**env, **env_extra},
-        capture_output=True,
-        text=True,
-        input="\n",
-        timeout=120,
-    )
-
-
-def test_the_linux_launcher_waits_for_the_workbook_to_close_then_refreshes(tmp_path):
-    folder = tmp_path / "ledger"
-    result = CliRunner().invoke(cli, ["init", str(folder), "--xlsm"])
-    assert result.exit_code == 0, result.output
-    ledger = folder / "督查台账.xlsm"
-    assert ledger.exists() and not ledger.with_suffix(".xlsx").exists()
-    lock = folder / "~$督查台账.xlsm"  # what Excel/WPS leave while the workbook is open
-    lock.write_text("")
-    threading.Timer(1.0, lock.unlink).start()  # the user closes the workbook a second later
-
-    done = run_launcher(folder, {})
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "正在被 Excel 或 WPS 打开" in done.stderr  # it saw the lock and retried
-    assert "已写回台账" in done.stdout
-    assert (folder / ".duban" / "history.sqlite").exists()
-
-
-def test_the_linux_launcher_reports_a_missing_ledger_in_chinese(tmp_path):
-    shutil.copy(vba.MACROS_DIR / "刷新台账.sh", tmp_path / "刷新台账.sh")
-    done = run_launcher(tmp_path, {})
-    assert done.returncode == 2
-    assert "找不到台账文件" in done.stdout

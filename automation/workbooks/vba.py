@@ -1,12 +1,14 @@
 """Put the VBA project behind the 刷新台账 button into a macro-enabled workbook.
 
-The project holds three modules, all written as source only (no compiled p-code, an empty
+The project holds two modules, both written as source only (no compiled p-code, an empty
 ``_VBA_PROJECT`` performance cache), so Excel compiles them from the source on first
 open instead of running a stale compiled copy:
 
-- ``xlwings`` and its ``Dictionary`` class: taken from the installed xlwings wheel's
-  ``quickstart_standalone.xlsm``, so the VBA side always matches the xlwings version
-  installed with duban (RunPython refuses a version mismatch);
+- ``xlwings``: taken from the installed xlwings wheel's ``quickstart_standalone.xlsm``, so
+  the VBA side always matches the xlwings version installed with duban (RunPython refuses
+  a version mismatch), with its conditional compilation resolved for Excel on Windows
+  (``vba_directives``) so that LibreOffice can compile the project too. Its ``Dictionary``
+  class, needed only on a Mac, is left out;
 - ``DubanButton``: ours, kept as text in ``macros/DubanButton.bas``.
 
 pyOpenVBA writes the project (MS-OVBA / MS-CFB); it creates the project Excel makes for a
@@ -28,13 +30,14 @@ from pyopenvba.vba import VBAModuleKind
 
 from automation.errors import TemplateError
 from automation.resources import MACROS_DIR
+from automation.workbooks import vba_directives
 
 OUR_MODULE = "DubanButton"
 # The Sub the button is assigned to, and the Python command it runs through xlwings.
 BUTTON_MACRO = f"{OUR_MODULE}.RefreshLedger"
 # Located without importing xlwings (its import decides once which engines it offers).
 XLWINGS_WORKBOOK = Path(find_spec("xlwings").origin).parent / "quickstart_standalone.xlsm"
-XLWINGS_MODULES = (("xlwings", VBAModuleKind.standard), ("Dictionary", VBAModuleKind.other))
+XLWINGS_MODULES = (("xlwings", VBAModuleKind.standard),)
 VBA_ENTRY = "xl/vbaProject.bin"
 # [MS-OVBA] 2.3.4.1 as a writer must write it: Reserved1 0x61CC, Version 0xFFFF, Reserved2 0x00,
 # Reserved3 0x0003 and no PerformanceCache. A version no Office build has makes Excel
@@ -54,16 +57,19 @@ def our_module_source() -> str:
 
 
 def xlwings_module_sources() -> dict[str, str]:
-    """Return the xlwings VBA modules (name -> source) shipped with the installed xlwings."""
+    """Return the xlwings VBA modules (name -> source) of the installed xlwings, for Excel on Windows."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / XLWINGS_WORKBOOK.name  # ExcelFile keeps the file open; read a copy
         shutil.copyfile(XLWINGS_WORKBOOK, copy)
         with ExcelFile(copy) as book:
-            return {name: book.get_module(name) for name, _ in XLWINGS_MODULES}
+            return {
+                name: vba_directives.resolve(book.get_module(name), module=name)
+                for name, _ in XLWINGS_MODULES
+            }
 
 
 def add_vba_project(xlsm: Path) -> None:
-    """Give a .xlsm without macros the xlwings modules and our DubanButton module, source only."""
+    """Give a .xlsm without macros the xlwings module and our DubanButton module, source only."""
     xlsm = Path(xlsm)
     sources = xlwings_module_sources()
     with ExcelFile(xlsm) as book:
