@@ -21,15 +21,16 @@ $(VENV)/.dev: $(BIN)/duban
 
 dev: $(VENV)/.dev
 
-# System packages the tests drive for real: LibreOffice (opens our files), poppler (PDF -> PNG),
-# Chromium (loads the dashboard), Chinese fonts. Installed only when missing, so a rerun is fast.
+# System packages the tests drive for real: LibreOffice (opens our files; python3-uno lets the
+# system Python press the button in it), poppler (PDF -> PNG), Chromium (loads the dashboard),
+# Chinese fonts. Installed only when missing, so a rerun is fast.
 sysdeps:
 	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! command -v chromium >/dev/null \
-		|| ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
-		echo "安装测试所需系统软件包（LibreOffice、poppler、Chromium、中文字体）…"; \
+		|| ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! /usr/bin/python3 -c "import uno" 2>/dev/null; then \
+		echo "安装测试所需系统软件包（LibreOffice 及其 Python 接口、poppler、Chromium、中文字体）…"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-			libreoffice-calc libreoffice-writer poppler-utils chromium fonts-noto-cjk >/dev/null; \
+			libreoffice-calc libreoffice-writer python3-uno poppler-utils chromium fonts-noto-cjk >/dev/null; \
 	fi
 
 demo: venv

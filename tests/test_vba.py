@@ -143,6 +143,20 @@ def test_the_button_runs_a_sub_of_our_module(built):
     assert re.search(rf"^Public Sub {sub}\(\)\s*$", source, re.M)
 
 
+def test_the_macros_messages_are_chinese_spelled_as_code_points():
+    # The module is ASCII (one ANSI code page in the project); Zh("hex ...") builds the text.
+    source = (MACROS / "DubanButton.bas").read_text(encoding="ascii")
+    texts = [
+        "".join(chr(int(code, 16)) for code in codes.split())
+        for codes in re.findall(r'Zh\("([0-9A-F ]+)"\)', source)
+    ]
+    assert len(texts) >= 5
+    assert all(text.isprintable() for text in texts)
+    assert "督办台账：刷新台账" in texts  # the title of every message box
+    assert "刷新台账" in texts  # the launchers' name: 刷新台账.cmd / 刷新台账.sh
+    assert any(text.startswith("台账是以只读方式打开的") for text in texts)
+
+
 def test_run_python_imports_a_real_function_of_the_package(built):
     source = modules(built)["DubanButton"]
     assert re.search(r"^\s*RunPython DUBAN_COMMAND\s*$", source, re.M)

@@ -9,7 +9,7 @@ Three edits, each at the package level so nothing else in the workbook changes:
    it (a ``v:shape`` with ``x:ClientData ObjectType="Button"`` and ``x:FmlaMacro``);
 3. the VBA project is added source-only by ``vba.add_vba_project``.
 
-Launchers for the WPS / no-xlwings route are copied beside the workbook.
+Launchers for the route without xlwings (WPS, LibreOffice) are copied beside the workbook.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ CONFIG_NOTES = (
     "说明：A、B 两列由 xlwings 读取（A 列为设置名，B 列为值），请勿改写 A 列的设置名，也不要在其间插入空行。",
     "本表的设置优先：某项在本表中留空时用默认值（python），不再读取本机 %USERPROFILE%\\.xlwings\\xlwings.conf 中的同名设置；"
     "要改用本机的配置文件，请删除本表中对应的行。",
-    "WPS 表格不支持 xlwings：在 WPS 中点击“刷新台账”会保存并关闭台账，由同一文件夹中的“刷新台账.cmd”刷新后自动重新打开。",
+    "WPS 表格和 LibreOffice 不用 xlwings：在其中点击“刷新台账”会保存并关闭台账，由同一文件夹中的刷新程序"
+    "（Windows 为“刷新台账.cmd”，Linux 为“刷新台账.sh”）刷新后自动重新打开。",
 )
 
 
