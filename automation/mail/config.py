@@ -19,6 +19,7 @@ from automation.mail import addresses
 from automation.mail.addresses import valid_address
 from automation.safetext import visible
 
+SECTIONS = ("smtp", "robot")  # the tables duban.toml may hold
 ENV_PREFIX = "DUBAN_SMTP_"
 SECURITY_MODES = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
@@ -70,14 +71,13 @@ def load_smtp_config(
     values: dict[str, object] = {}
     if config_path.exists():
         values.update(_read_file(config_path))
+    from_file = bool(values)
     from_env = {
         key: env[ENV_PREFIX + key.upper()] for key in KEYS if env.get(ENV_PREFIX + key.upper())
     }
     values.update(from_env)
     source = "、".join(
-        filter(
-            None, [str(config_path) if config_path.exists() else "", "环境变量" if from_env else ""]
-        )
+        filter(None, [str(config_path) if from_file else "", "环境变量" if from_env else ""])
     )
     if not values:
         if not required:
@@ -91,7 +91,8 @@ def load_smtp_config(
     return _validate(values, source or str(config_path))
 
 
-def _read_file(path: Path) -> dict[str, object]:
+def read_config_file(path: Path) -> dict[str, object]:
+    """Parse ``duban.toml``: its [smtp] section and its [robot.NAME] sections, nothing else."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as e:
@@ -104,14 +105,28 @@ def _read_file(path: Path) -> dict[str, object]:
         # The decoder's message names line and column but never echoes values.
         raise ConfigError(
             f"配置文件格式有误：{e}",
-            '请按 TOML 格式书写，如 host = "smtp.example.gov.cn"',
+            '请按 TOML 格式书写，如 host = "smtp.example.gov.cn"；'
+            '机器人名称含中文时加英文双引号，如 [robot."督办群"]',
             path=str(path),
         ) from None
-    smtp = data.get("smtp")
+    unknown = [k for k in data if k not in SECTIONS]
+    if unknown:
+        raise ConfigError(
+            f"配置文件中有不认识的段：{'、'.join(f'[{k}]' for k in unknown)}",
+            "请只写 [smtp]（发信服务器）和 [robot.名称]（群机器人）两种段，写法见 docs/daily.md",
+            path=str(path),
+        )
+    return data
+
+
+def _read_file(path: Path) -> dict[str, object]:
+    smtp = read_config_file(path).get("smtp")
+    if smtp is None:
+        return {}  # a file for the group robots only
     if not isinstance(smtp, dict):
         raise ConfigError(
-            "配置文件缺少 [smtp] 段",
-            "请在文件中写上 [smtp] 一行，下面写 host、port 等",
+            "配置文件中的 smtp 不是一个段",
+            "请写成 [smtp] 一行，下面写 host、port 等",
             path=str(path),
         )
     unknown = [k for k in smtp if k not in KEYS]
