@@ -46,6 +46,9 @@ class Unit:
     cc: tuple[str, ...] = ()
     row: int = 0
     kind: str = ""  # 类型: 部门, 乡镇, 街道… (group words such as 各乡镇 expand through it)
+    group: str = ""  # 通知群 as typed: names of [robot.NAME] sections of duban.toml
+    # Where each of the unit's columns is, e.g. {"group": "I5"}, to name a cell in a problem.
+    cells: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

@@ -339,6 +339,9 @@ UNIT_COLUMNS: tuple[Column, ...] = (
     Column("phone", "联系电话", ("电话",), 14),
     Column("email", "邮箱", ("电子邮箱", "Email", "E-mail"), 24),
     Column("cc", "抄送邮箱", ("抄送",), 24),
+    # Which [robot.NAME] of duban.toml (comma-separated for several) gets the unit's group
+    # reminders; blank: the first robot configured; 无: none.
+    Column("group", "通知群", ("通知群组", "工作群", "群机器人"), 14),
 )
 
 PROGRESS_LOG_COLUMNS: tuple[Column, ...] = (

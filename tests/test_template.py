@@ -64,6 +64,7 @@ def test_headers_of_every_staff_sheet(wb):
     assert [c.value for c in wb["督办事项"][1]] == LEDGER_HEADERS
     assert [c.value for c in wb["责任单位"][1]] == [
         "单位名称", "别名", "类型", "主要领导", "分管领导", "联系人", "联系电话", "邮箱", "抄送邮箱",
+        "通知群",
     ]  # fmt: skip
     assert [c.value for c in wb["进展记录"][1]] == [
         "日期", "编号", "责任单位", "进展内容", "完成进度", "佐证材料", "录入人",

@@ -283,6 +283,8 @@ def _read_units(table: Table | None, problems: list[Problem]) -> list[Unit]:
                 emails=_addresses(table, "email", row, v, name, problems),
                 cc=_addresses(table, "cc", row, v, name, problems),
                 row=row,
+                group=clean(v.get("group", "")),
+                cells={key: table.cell(key, row) for key in table.columns},
             )
         )
     return units

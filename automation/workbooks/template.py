@@ -307,6 +307,19 @@ def _set_up_units(ws: Worksheet) -> None:
         "类型",
         "部门、乡镇或街道：台账中写“各乡镇”“县直各单位”时按类型展开",
     )
+    _add_validation(
+        ws,
+        _rows(column_letter(schema.UNITS, "phone"), last=1000),
+        promptTitle="联系电话",
+        prompt="填联系人的手机号，钉钉、企业微信群提醒时会@此人",
+    )
+    _add_validation(
+        ws,
+        _rows(column_letter(schema.UNITS, "group"), last=1000),
+        promptTitle="通知群",
+        prompt="填 duban.toml 中群机器人的名称（[robot.名称]），多个用逗号分隔；"
+        "留空发到第一个机器人所在的群，填“无”不发群消息",
+    )
 
 
 def _set_up_progress_log(ws: Worksheet) -> None:
