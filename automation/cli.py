@@ -208,23 +208,48 @@ def dashboard(ledger: Path, today: str | None, output: Path | None):
 @click.option(
     "--send",
     is_flag=True,
-    help="真正发送（默认只试运行，写出 .eml）/ really send (default: dry run)",
+    help="真正发送（默认只试运行，写出 .eml 和 .json）/ really send (default: dry run)",
 )
 @click.option(
-    "--limit", callback=_limit, metavar="N", help="最多发送几封 / send at most N messages"
+    "--limit",
+    callback=_limit,
+    metavar="N",
+    help="每个渠道最多发送几条 / send at most N messages per channel",
 )
 @unit_option
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    metavar="渠道",
+    help="只用这个渠道：mail（邮件）、robot（全部群机器人）或 duban.toml 中的机器人名称，可重复"
+    "（默认全部已配置的渠道）/ only this channel (repeatable)",
+)
 @json_option
 def notify(
-    ledger: Path, today: str | None, send: bool, limit: int | None, unit: str | None, as_json: bool
+    ledger: Path,
+    today: str | None,
+    send: bool,
+    limit: int | None,
+    unit: str | None,
+    channels: tuple[str, ...],
+    as_json: bool,
 ):
-    """按单位发送逾期、临期、反馈逾期提醒邮件，并向领导发送汇总 / e-mail the day's reminders.
+    """按单位发送逾期、临期、反馈逾期提醒（邮件、钉钉/企业微信/飞书群机器人），并向领导发送汇总 / send the day's reminders.
 
-    不加 --send 时只把邮件写入 输出/<日期>/邮件/ 并列出，不发送。有邮件发送失败时退出码为 7。
+    不加 --send 时只把邮件（.eml）和群消息（.json）写入 输出/<日期>/邮件/ 并列出，不发送。
+    --limit 限制每个渠道的条数。有提醒发送失败时退出码为 7。
     """
     from automation.mail.notify import notify as do_notify
 
-    report = do_notify(ledger, today=parse_today(today), send=send, limit=limit, unit=unit)
+    report = do_notify(
+        ledger,
+        today=parse_today(today),
+        send=send,
+        limit=limit,
+        unit=unit,
+        channels=channels,
+    )
     echo_report(report, as_json)
     report.raise_for_failures()
 
@@ -238,7 +263,7 @@ def notify(
     "--once", is_flag=True, help="立即运行一次后退出（供计划任务调用）/ run one cycle now and exit"
 )
 def daily(ledger: Path, at: str | None, once: bool):
-    """每个工作日：刷新台账 → 生成文书 → 发送提醒邮件；日志在 .duban/logs/ / the daily job.
+    """每个工作日：刷新台账 → 生成文书 → 发送提醒（邮件、群机器人）；日志在 .duban/logs/ / the daily job.
 
     节假日不发送，调休上班日照常发送。--once 运行一次（非工作日直接退出），失败时退出码非 0。
     """

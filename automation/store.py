@@ -140,7 +140,23 @@ ALTER TABLE item_state_v4 RENAME TO item_state;
 CREATE INDEX IF NOT EXISTS item_state_item ON item_state(item_id, refresh_id)
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# The group robots' send log: one row per part of a message a robot accepted; the channel
+# is "robot.<name>" of duban.toml, as a long digest goes out in several parts.
+_V5 = """
+CREATE TABLE IF NOT EXISTS robot_sent (
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    parts INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    PRIMARY KEY (day, kind, unit, channel, part)
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # SQLite's words for a file that is not (or no longer) a usable database.

@@ -149,3 +149,22 @@ def test_smtp_still_reads_its_section_beside_the_robots(tmp_path):
     assert config.host == "smtp.example.cn" and str(tmp_path) in config.source
     with pytest.raises(ConfigError, match="未配置发信服务器"):
         load_smtp_config(ledger_with(tmp_path, THREE), env={})
+
+
+def test_the_deploy_example_loads_with_its_robot_sections_switched_on(tmp_path):
+    example = Path(__file__).parent.parent / "docs" / "deploy" / "duban.toml.example"
+    text = example.read_text(encoding="utf-8")
+    assert load_robots(ledger_with(tmp_path, text), env={}) == []  # robots are opt-in
+    switched_on = "\n".join(
+        line[2:] if line.startswith(("# [robot.", "# webhook", "# secret", "# keyword")) else line
+        for line in text.splitlines()
+    )
+    path = ledger_with(tmp_path, switched_on)
+    robots = load_robots(path, env={})
+    assert [(r.name, r.platform, bool(r.secret), r.summary) for r in robots] == [
+        ("dingtalk", "dingtalk", True, True),
+        ("wecom", "wecom", False, False),
+        ("feishu", "feishu", True, False),
+    ]
+    assert robots[0].keyword == "督办"
+    assert load_smtp_config(path, env={}).host == "smtp.example.gov.cn"

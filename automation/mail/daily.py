@@ -4,7 +4,8 @@ A small loop: sleep until the next 每日发送时间, run, repeat. The clock an
 parameters (``schedule``'s own clock cannot be injected without subclassing its private
 methods), so a test can
 walk the loop through a fortnight of holidays and 调休 Saturdays in milliseconds without
-touching the real time. A failed day is logged and mailed to 督查室邮箱; the loop goes on.
+touching the real time. A failed day is logged, mailed to 督查室邮箱 and posted to the
+office's group robot; the loop goes on.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from automation.mail.mailer import DeliveryError, Mailer
 from automation.mail.messages import failure_message
 from automation.mail.notify import NotifyReport, notify
 from automation.refresh import refresh
+from automation.robots.config import load_robots
+from automation.robots.dispatch import send_failure_notice
 from automation.rules.workdays import WorkCalendar
 
 LOG_NAME = "daily.log"
@@ -84,7 +87,9 @@ class DailyJob:
         ledger = reader.read_ledger(self.path, today=clock().date())
         self.office_emails = ledger.settings.office_email
         self.at = _valid_at(at or ledger.settings.daily_time)
-        load_smtp_config(self.path, env, required=True)
+        # Mail, group robots or both; with neither there is nobody to remind.
+        self.robots = load_robots(self.path, env)
+        load_smtp_config(self.path, env, required=not self.robots)
 
     def close(self) -> None:
         """Detach the log handlers (the log files stay)."""
@@ -121,6 +126,7 @@ class DailyJob:
                 exc_info=not isinstance(e, DubanError),
             )
             self._mail_failure(today, now, message)
+            self._post_failure(today, message)
             return DayResult(today, True, error=message)
 
     def _cycle(self, today: date, now: datetime) -> DayResult:
@@ -145,11 +151,29 @@ class DailyJob:
             evaluation=refreshed.evaluation,
             **self._mail_options,
         )
-        self.log.info("提醒邮件：\n%s", report.summary())
+        self.log.info("提醒：\n%s", report.summary())
         report.raise_for_failures()
         return DayResult(today, True, report)
 
+    def _post_failure(self, today: date, text: str) -> None:
+        """Tell the office's group (the robots that get the leaders' summary) too."""
+        try:
+            robots = load_robots(self.path, self._env)
+        except DubanError as e:
+            self.log.error("群机器人配置有误，失败告警未能发到群里：%s", e)
+            return
+        for problem in send_failure_notice(robots, self.path, today, text, **self._mail_options):
+            self.log.error("失败告警未能发到群里：%s", problem)
+        if any(r.summary for r in robots):
+            self.log.info("失败告警已发往群机器人")
+
     def _mail_failure(self, today: date, now: datetime, text: str) -> None:
+        try:
+            if self.robots and load_smtp_config(self.path, self._env, required=False) is None:
+                return  # an office without mail: the notice goes to its group alone
+        except DubanError as e:
+            self.log.error("失败告警邮件未能发送：%s", e)
+            return
         to = [a for a in self.office_emails if valid_address(a)]
         if not to:
             self.log.error("未设置有效的“督查室邮箱”，失败告警未能发出")

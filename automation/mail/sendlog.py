@@ -1,8 +1,10 @@
-"""The send log: which reminders the mail server accepted, in the workbook's history database.
+"""The send log: which reminders the mail server and the group robots accepted.
 
-One row per (day, kind, unit), written right after the server accepted the message and
-never before, so a rerun after a crash or a failure sends exactly what is missing. The
-table lives in the workbook's one database, created by its migrations (automation.store).
+One row per (day, kind, unit) for mail and per (day, kind, unit, channel, part) for a
+robot message (a long digest goes out in parts), written right after the server accepted
+the message and never before, so a rerun after a crash or a failure sends exactly what is
+missing. The one sending lock covers both, so two runs never interleave. The tables live
+in the workbook's one database, created by its migrations (automation.store).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ STALE_LOCK = timedelta(minutes=30)
 
 
 class SendLog(Store):
-    """The mail_sent table of one workbook's database (see automation.store)."""
+    """The mail_sent and robot_sent tables of one workbook's database (see automation.store)."""
 
     def __init__(self, ledger_path: Path):
         super().__init__(ledger_path)
@@ -88,6 +90,39 @@ class SendLog(Store):
             raise errors.WriteFailed(
                 f"邮件已发出，但写入发送记录失败（{e}）",
                 "请检查磁盘空间；重新运行前请先核对该邮件是否已收到，以免重复发送",
+                path=str(self.path),
+            ) from e
+
+    def robot_sent_keys(self, day: date) -> set[tuple[str, str, str, str, int]]:
+        """Return the (day, kind, unit, channel, part) keys of robot messages sent on a day."""
+        rows = self._db.execute(
+            "SELECT day, kind, unit, channel, part FROM robot_sent WHERE day = ?",
+            (day.isoformat(),),
+        )
+        return {tuple(r) for r in rows}
+
+    def record_robot(
+        self, key: tuple[str, str, str, str, int], parts: int, title: str, at: datetime
+    ) -> None:
+        """Record that a robot accepted one part of a message (and keep the lock alive)."""
+        stamp = at.isoformat(timespec="seconds")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR IGNORE INTO robot_sent(day, kind, unit, channel, part, parts, title,"
+                " sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, parts, title, stamp),
+            )
+            self._db.execute(
+                "UPDATE mail_lock SET since = ? WHERE id = 1 AND owner = ?", (stamp, self._owner)
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise errors.WriteFailed(
+                f"群消息已发出，但写入发送记录失败（{e}）",
+                "请检查磁盘空间；重新运行前请先在群里核对该消息是否已收到，以免重复发送",
                 path=str(self.path),
             ) from e
 

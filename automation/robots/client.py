@@ -47,15 +47,13 @@ class RateLimiter:
 
     def wait(self) -> None:
         """Sleep until sending one more message keeps every window within its count."""
-        while True:
-            now = self._clock()
-            delay = 0.0
-            for seconds, count in self.windows:
-                recent = [t for t in self._sent if t > now - seconds - WINDOW_MARGIN]
-                if len(recent) >= count:
-                    delay = max(delay, recent[-count] + seconds + WINDOW_MARGIN - now)
-            if delay <= 0:
-                return
+        now = self._clock()
+        delay = 0.0
+        for seconds, count in self.windows:
+            recent = [t for t in self._sent if t > now - seconds - WINDOW_MARGIN]
+            if len(recent) >= count:
+                delay = max(delay, recent[-count] + seconds + WINDOW_MARGIN - now)
+        if delay > 0:
             self.waited += delay
             self._sleep(delay)
 
