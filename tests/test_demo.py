@@ -134,9 +134,10 @@ def test_size_and_units(wb, ledger):
     assert len(names) >= 25 and len(set(names)) == len(names)
     assert {"县发改委", "县住建局", "城关镇"} <= set(names)
     assert sum(1 for n in names if n.endswith(("镇", "乡", "街道"))) >= 5
-    for name, aliases, kind, head, leader, contact, phone, email, cc in units:
+    for name, aliases, kind, head, leader, contact, phone, email, cc, group in units:
         assert aliases and head and leader and contact and phone, name
         assert kind in schema.UNIT_KINDS, name
+        assert group is None  # 通知群 blank: every unit's group message goes to the first robot
         assert re.fullmatch(r"[a-z-]+@example\.gov\.cn", email), email
         assert cc is None or cc.endswith("@example.gov.cn")
     assert any(u[8] for u in units)  # some units copy their office

@@ -111,6 +111,10 @@ def test_no_config_means_no_robots(tmp_path):
         ),
         (f'[robot.wecom]\nwebhook = "{WECOM}"\nsecret = "x"\n', "企业微信群机器人没有加签设置"),
         (
+            f'[robot.wecom]\nwebhook = "{WECOM}"\nkeyword = "督办"\n',
+            "企业微信群机器人没有关键词设置",
+        ),
+        (
             '[robot.group]\nwebhook = "https://example.cn/send?token=s3cr3tT0k"\n',
             "无法从名称或 Webhook 地址判断",
         ),

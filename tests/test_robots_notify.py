@@ -349,3 +349,14 @@ def test_the_daily_job_sends_by_robot_and_posts_its_failure_notice(ledger, one_c
 def test_no_channel_at_all_is_a_config_error(ledger):
     with pytest.raises(ConfigError, match="未配置发信服务器"):
         notify(ledger, today=TODAY, now=NOW, env={}, send=True)
+
+
+def test_a_mail_config_error_does_not_keep_the_groups_waiting(ledger, tmp_path):
+    clock = FakeClock()
+    with robot_server(clock) as server, smtp_server(tmp_path / "smtp") as smtp:
+        configure(ledger, server)
+        env = {**smtp.env, "DUBAN_SMTP_PASSWORD": "wrong-Pw-123"}
+        with pytest.raises(ConfigError, match="拒绝登录"):
+            run(ledger, clock, send=True, env=env)
+    assert smtp.recorder.received == []
+    assert len(server.received) == len(recorded(ledger)) == 5

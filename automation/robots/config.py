@@ -189,6 +189,9 @@ def _validate(name: str, values: dict[str, object], source: str) -> RobotConfig:
             "企业微信群机器人没有加签设置",
             "请删除 secret 一行（企业微信凭 Webhook 中的 key 识别）",
         )
+    keyword = str(values.get("keyword", "")).strip()
+    if keyword and platform == WECOM:
+        raise fail("keyword", "企业微信群机器人没有关键词设置", "请删除 keyword 一行")
     summary = values.get("summary", False)
     if not isinstance(summary, bool):
         text = str(summary).strip().lower()
@@ -206,7 +209,6 @@ def _validate(name: str, values: dict[str, object], source: str) -> RobotConfig:
         timeout = 0
     if not timeout > 0:
         raise fail("timeout", f"“{values.get('timeout')}”无效", "请填写秒数，如 timeout = 15")
-    keyword = str(values.get("keyword", "")).strip()
     return RobotConfig(name, platform, webhook, secret, keyword, summary, ca_file, timeout, source)
 
 

@@ -27,7 +27,7 @@ from automation.robots.client import RobotClient
 from automation.robots.config import DINGTALK, WECOM, RobotConfig
 from automation.robots.digest import Digest
 from automation.robots.messages import build_digests, failure_digest, mobiles_in
-from automation.robots.platforms import RobotError, encode, payloads
+from automation.robots.platforms import RobotError, payloads
 
 NO_GROUP = ("无", "不发", "none")
 MAIL_WORDS = ("mail", "email", "邮件")
@@ -349,8 +349,3 @@ def send_failure_notice(
         except RobotError as e:
             problems.append(e.reason)
     return problems
-
-
-def payload_bytes(m: RobotMessage) -> int:
-    """Return the size of a message as posted (unsigned), for the bench and tests."""
-    return len(encode(m.payload))
