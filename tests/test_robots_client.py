@@ -330,3 +330,20 @@ def test_markup_in_staff_text_arrives_as_plain_text_and_mentions_nobody(platform
         assert forbidden not in shown
     assert "＜script＞alert(1)＜/script＞" in shown and "＠all" in shown
     assert "［点此查看］(javascript:alert(1))" in shown
+
+
+@pytest.mark.parametrize(("platform", "code"), [("dingtalk", "130101"), ("wecom", "45009")])
+def test_the_server_itself_refuses_the_21st_message_of_a_minute(platform, code):
+    """The limiter is what keeps us under: without it the platform answers with its rate code."""
+    clock = FakeClock()
+    with robot_server(clock) as server:
+        robot = make_robot(server, platform)
+        sender = client(robot, clock, attempts=1)
+        sender.limiter.windows = ((60.0, 1000),)  # switched off
+        one = payloads(robot, Digest("unit", "甲", (ours("提醒"),), body=((ours("x"),),)))[0]
+        for _ in range(20):
+            sender.send(one)
+        with pytest.raises(RobotError, match=code) as caught:
+            sender.send(one)
+    assert caught.value.rate_limited and caught.value.transient
+    assert len(server.received) == 20
