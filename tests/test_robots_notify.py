@@ -360,3 +360,22 @@ def test_a_mail_config_error_does_not_keep_the_groups_waiting(ledger, tmp_path):
             run(ledger, clock, send=True, env=env)
     assert smtp.recorder.received == []
     assert len(server.received) == len(recorded(ledger)) == 5
+
+
+def test_json_report_lists_the_robot_messages_with_webhooks_masked(ledger):
+    with robot_server() as server:
+        secrets = configure(ledger, server)
+        result = CliRunner().invoke(
+            cli, ["notify", str(ledger), "--today", "2026-10-09", "--json"], env={}
+        )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    robots = data["robots"]
+    assert all(r["webhook"].endswith(("=***", "/***")) for r in robots["robots"])
+    assert [(m["robot"], m["unit"], m["state"]) for m in robots["messages"]][:2] == [
+        ("dingtalk", "领导汇总", "待发送"),
+        ("dingtalk", "县交通运输局", "待发送"),
+    ]
+    assert len(robots["written"]) == 5 and data["ok"] is True
+    for secret in secrets.values():
+        assert secret not in result.output
