@@ -62,6 +62,16 @@ class Outgoing:
         return str(self.message["Subject"])
 
 
+def due_by_unit(pairs) -> dict[str, list[tuple[Item, ItemResult]]]:
+    """Group the (item, result) pairs to remind by lead unit (an item reaches each of them)."""
+    due: dict[str, list[tuple[Item, ItemResult]]] = defaultdict(list)
+    for item, result in pairs:
+        if result.status in REMIND_STATUSES:
+            for unit in item.lead_units:
+                due[unit].append((item, result))
+    return due
+
+
 def letters_folder(ledger_path: Path, day: date) -> Path:
     """Return where the letters job puts the day's 催办函: ``输出/<date>/催办函``."""
     return paths.day_folder(ledger_path, day, LETTERS_DIR)
@@ -78,11 +88,7 @@ def build_messages(
     """Build the leaders' summary and each unit's reminder; return them and the problems found."""
     today = outcome.today
     pairs = list(zip(ledger.items, outcome.results, strict=True))
-    due: dict[str, list[tuple[Item, ItemResult]]] = defaultdict(list)
-    for item, result in pairs:
-        if result.status in REMIND_STATUSES:
-            for unit in item.lead_units:
-                due[unit].append((item, result))
+    due = due_by_unit(pairs)
     units = {u.name: u for u in ledger.units}
     office = ledger.settings.office_name
     problems: list[Problem] = []

@@ -8,7 +8,6 @@ and the unit's 联系人 @-mentioned by the mobile number in 责任单位's 联�
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -24,8 +23,9 @@ from automation.mail.messages import (
     _order,
     _rows,
     _severity,
+    due_by_unit,
 )
-from automation.models import Item, ItemResult, Ledger, Outcome, Unit
+from automation.models import Ledger, Outcome, Unit
 from automation.robots.digest import KIND_FAILURE, Digest, Paragraph, ours, typed
 from automation.schema import Status
 
@@ -48,10 +48,7 @@ def build_digests(ledger: Ledger, outcome: Outcome, *, unrouted: list[str] = ())
     """
     today = outcome.today
     pairs = list(zip(ledger.items, outcome.results, strict=True))
-    due: dict[str, list[tuple[Item, ItemResult]]] = defaultdict(list)
-    for item, result in pairs:
-        if result.status in REMIND_STATUSES and item.unit:
-            due[item.unit].append((item, result))
+    due = due_by_unit(pairs)  # the same units and items as the reminder e-mails
     units = {u.name: u for u in ledger.units}
     office = str(ledger.settings.office_name)
     names = sorted(due, key=lambda n: (_severity(due[n]), n))
