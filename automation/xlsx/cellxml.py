@@ -88,7 +88,7 @@ def _number(value: int | float) -> str:
 
 # --- reading the pieces we need ------------------------------------------------------------
 
-_ATTR = re.compile(rb'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+_ATTR = re.compile(rb'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 
 
 def attributes(tag: bytes) -> dict[bytes, bytes]:

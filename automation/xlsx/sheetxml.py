@@ -1,10 +1,12 @@
 """Patch cells inside one worksheet's XML without parsing the rest of it.
 
-The sheet XML is treated as bytes: only the ``<row>`` elements that receive a write are
-rebuilt, every other byte (other rows, ``<cols>``, conditional formats, validations,
-extLst, ...) is copied through unchanged, mostly as zero-copy memoryview slices. Rows are
-found with ``bytes.find`` and the written cells with one regex per row, which keeps a
-50 000-row ledger at about a second (see bench/refresh.py) where a full parse would not.
+The sheet XML is treated as bytes (``sheetlex`` finds rows and cells by their markup, in
+any legal spelling): only the ``<row>`` elements that receive a write are rebuilt, every
+other byte (other rows, ``<cols>``, conditional formats, validations, extLst, ...) is
+copied through unchanged, mostly as zero-copy memoryview slices. Cells are found by their
+``r`` reference (or the position it implies), never by counting. Rows as Excel writes them
+(every cell ``<c r="..."``) take a fast path of one regex per row, which keeps a 50 000-row
+ledger at about a second (see bench/refresh.py) where a full parse would not.
 
 Shared-strings policy: every string we write is an inline string (``t="inlineStr"``), so
 ``sharedStrings.xml`` is never touched. A cell that pointed to a shared string and is
@@ -17,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from automation.xlsx import sheetlex
 from automation.xlsx.cellxml import (
     attributes,
     column_letters,
@@ -26,91 +29,44 @@ from automation.xlsx.cellxml import (
     value_tail,
 )
 
-
-def _prefix(xml: bytes) -> bytes:
-    m = re.search(rb"<(\w+:)?sheetData\b", xml)
-    return (m.group(1) or b"") if m else b""
-
-
-def _cell_pattern(prefix: bytes) -> re.Pattern:
-    p = re.escape(prefix)
-    return re.compile(rb"<" + p + rb"c\b[^>]*?(?:/>|>.*?</" + p + rb"c>)", re.S)
+MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last cell, XFD1048576
 
 
 def column_styles(xml: bytes) -> dict[int, str]:
     """Return column -> default style index from the sheet's ``<cols>``."""
-    p = re.escape(_prefix(xml))
+    xml = sheetlex.plain(xml)
+    prefix = sheetlex.main_prefix(xml)
     col_styles: dict[int, str] = {}
-    cols = re.search(rb"<" + p + rb"cols\b.*?</" + p + rb"cols>", xml, re.S)
-    if cols:
-        for m in re.finditer(rb"<" + p + rb"col\b[^>]*>", cols.group(0)):
-            a = attributes(m.group(0))
+    cols = sheetlex.start_tag(prefix, b"cols").search(xml)
+    if cols and not cols.group(2):
+        end = sheetlex.element(xml, cols, prefix, b"cols", len(xml))
+        for m in sheetlex.start_tag(prefix, b"col").finditer(xml, cols.end(), end):
+            a = attributes(m.group(1))
             style = a.get(b"style")
             if style and style != b"0":
                 lo, hi = int(a.get(b"min", b"1")), int(a.get(b"max", b"1"))
-                for c in range(lo, min(hi, 16384) + 1):
+                for c in range(lo, min(hi, MAX_COL) + 1):
                     col_styles[c] = style.decode()
     return col_styles
 
 
 def last_nonempty_row(xml: bytes) -> int:
     """Return the number of the last row that holds a value or formula (0 when none)."""
-    prefix = _prefix(xml)
-    p = re.escape(prefix)
-    body = _sheet_data(xml, prefix)
-    last = row_no = 0
-    if body:
-        value = re.compile(rb"<" + p + rb"(?:v|is|f)\b")
-        for start, end in _rows(xml, *body, prefix):
-            row_no = _row_number(xml, start, row_no)
-            if value.search(xml, start, end):
-                last = row_no
+    xml = sheetlex.plain(xml)
+    prefix = sheetlex.main_prefix(xml)
+    _, start, end = sheetlex.sheet_data(xml, prefix)
+    value = re.compile(b"<" + re.escape(prefix) + rb"(?:v|is|f)(?=[\s/>])")
+    last = 0
+    for number, m, row_end in sheetlex.rows(xml, start, end, prefix):
+        if value.search(xml, m.end(), row_end):
+            last = max(last, number)
     return last
-
-
-def _sheet_data(xml: bytes, prefix: bytes) -> tuple[int, int] | None:
-    """Return the (start, end) byte span of <sheetData>'s content, None when self-closed."""
-    p = re.escape(prefix)
-    m = re.search(rb"<" + p + rb"sheetData\b[^>]*?(/?)>", xml)
-    if m is None:
-        raise ValueError("worksheet has no <sheetData>")
-    if m.group(1):
-        return None
-    end = xml.index(b"</" + prefix + b"sheetData>", m.end())
-    return m.end(), end
-
-
-def _row_number(xml: bytes, at: int, previous: int) -> int:
-    m = _ROW_NUMBER.match(xml, at)
-    return int(m.group(1)) if m else previous + 1
 
 
 # --- patching -----------------------------------------------------------------------------
 
 StyleFor = Callable[[int, object, str | None], str | None]
 """(col, value, existing style or None when the cell is new) -> style index to use."""
-
-
-def _rows(xml: bytes, start: int, end: int, prefix: bytes):
-    """Yield the (start, end) byte span of each <row> element between start and end."""
-    open_tag, close_tag = b"<" + prefix + b"row", b"</" + prefix + b"row>"
-    n = len(open_tag)
-    pos = start
-    while True:
-        i = xml.find(open_tag, pos, end)
-        if i < 0:
-            return
-        if (
-            xml[i + n] not in _CELL_START_END
-        ):  # <rowBreaks> and the like are not in sheetData, but be safe
-            pos = i + n
-            continue
-        j = xml.index(b">", i)
-        if xml[j - 1] == 47:  # "/": <row .../>
-            pos = j + 1
-        else:
-            pos = xml.index(close_tag, j) + len(close_tag)
-        yield i, pos
 
 
 @dataclass
@@ -138,46 +94,42 @@ def patch_cells(
     if not writes:
         return [xml], report
     original = xml
-    prefix = _prefix(xml)
-    cell_re = _cell_pattern(prefix)
-    span = _sheet_data(xml, prefix)
-    if span is None:  # <sheetData/>: open it up
-        m = re.search(rb"<" + re.escape(prefix) + rb"sheetData\b[^>]*?/>", xml)
-        head = m.group(0)[:-2] + b">"
-        xml = xml[: m.start()] + head + b"</" + prefix + b"sheetData>" + xml[m.end() :]
-        span = (m.start() + len(head), m.start() + len(head))
-    start, end = span
+    xml = sheetlex.plain(xml)
+    prefix = sheetlex.main_prefix(xml)
+    tag, start, end = sheetlex.sheet_data(xml, prefix)
+    if tag.group(2):  # <sheetData/>: open it up
+        head = xml[tag.start() : tag.end() - 2].rstrip() + b">"
+        xml = xml[: tag.start()] + head + b"</" + prefix + b"sheetData>" + xml[tag.end() :]
+        start = end = tag.start() + len(head)
     pending = sorted(writes)
-    out: list[bytes] = [xml[:start]]
+    out: list[bytes | memoryview] = [xml[:start]]
     pos = start
     i = 0
-    row_no = 0
-    ctx = _Ctx(prefix, cell_re, style_for, date1904, report)
-    close_tag = b"</" + prefix + b"row>"
+    ctx = _Ctx(prefix, style_for, date1904, report)
     view = memoryview(xml)  # slices of a memoryview are not copies
-    for row_start, row_end in _rows(xml, start, end, prefix):
-        row_no = _row_number(xml, row_start, row_no)
+    for row_no, row_tag, row_end in sheetlex.rows(xml, start, end, prefix):
         while i < len(pending) and pending[i] < row_no:  # rows that do not exist yet
-            out.append(view[pos:row_start])
-            pos = row_start
+            out.append(view[pos : row_tag.start()])
+            pos = row_tag.start()
             out.append(ctx.new_row(pending[i], writes[pending[i]]))
             i += 1
         if i < len(pending) and pending[i] == row_no:
             cols = writes[row_no]
-            out.append(view[pos:row_start])
-            head_end = xml.index(b">", row_start) + 1
-            body_end = row_end - len(close_tag)
             order = sorted(cols)
-            mark = len(out)
-            out.append(_widen_spans(xml[row_start:head_end], order[0], order[-1]))
-            if xml[head_end - 2] != 47 and ctx.patch_tail_fast(
-                xml, view, head_end, body_end, str(row_no).encode(), cols, order, out
-            ):
-                pos = body_end
-            else:
-                del out[mark:]
-                out.append(ctx.patch_row(xml[row_start:row_end], row_no, cols))
+            out.append(view[pos : row_tag.start()])
+            head = _widen_spans(xml[row_tag.start() : row_tag.end()], order[0], order[-1])
+            if row_tag.group(2):  # <row .../>
+                out.append(head[:-2].rstrip() + b">")
+                out.append(ctx.cells_for(str(row_no).encode(), cols, order))
+                out.append(b"</" + prefix + b"row>")
                 pos = row_end
+            else:
+                body_end = xml.rindex(b"</", row_tag.end(), row_end)
+                out.append(head)
+                row_b = str(row_no).encode()
+                if not ctx.patch_fast(xml, view, row_tag.end(), body_end, row_b, cols, order, out):
+                    out.append(ctx.patch_body(xml[row_tag.end() : body_end], row_b, cols, order))
+                pos = body_end
             i += 1
         if i == len(pending):
             break
@@ -207,7 +159,6 @@ def _same(xml: bytes, pieces: list[bytes | memoryview]) -> bool:
 
 
 _COLUMN_OF: dict[bytes, int] = {}
-_CELL_START_END = frozenset(b" \t\r\n>/")
 
 
 def _column_of(letters: bytes) -> int:
@@ -223,30 +174,26 @@ class _Ctx:
     def __init__(
         self,
         prefix: bytes,
-        cell_re: re.Pattern,
         style_for: StyleFor,
         date1904: bool,
         report: PatchReport,
     ):
         self.prefix = prefix
-        self.cell_re = cell_re
         self.style_for = style_for
         self.date1904 = date1904
         self.report = report
+        p = re.escape(prefix)
         self.cell_open = b"<" + prefix + b"c"
-        self.head_re = re.compile(
-            rb"<" + re.escape(prefix) + rb'c\b[^>]*?\sr\s*=\s*"\$?([A-Za-z]{1,3})\$?\d+"'
-        )
-        self.formula_re = re.compile(rb"<" + re.escape(prefix) + rb"f\b")
+        self.formula_re = re.compile(b"<" + p + rb"f(?=[\s/>])")
         self._heads: dict[tuple[int, type, str | None], tuple[bytes, bytes]] = {}
         self._tails: dict[object, bytes] = {}
         self._from: dict[int, re.Pattern] = {}
+        # A cell as Excel writes it: r first, double quotes; the attributes may hold any
+        # quoted value (even one with a ">"), the content ends at the cell's own end tag.
         self._tail_cells = re.compile(
-            rb"(<"
-            + re.escape(prefix)
-            + rb'c r="([A-Z]+)\d+"([^>]*?)(?:/>|>.*?</'
-            + re.escape(prefix)
-            + rb"c>))",
+            rb"(<" + p + rb'c r="([A-Z]+)\d+"'
+            rb"((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*"
+            rb"(?:/>|>.*?</" + p + rb"c\s*>))",
             re.S,
         )
         self._style_of_attrs: dict[bytes, str] = {}
@@ -276,9 +223,12 @@ class _Ctx:
 
     def new_row(self, row: int, cols: dict[int, object]) -> bytes:
         row_b = str(row).encode()
-        cells = b"".join(self._cell(row_b, c, cols[c], None) for c in sorted(cols))
         p = self.prefix
+        cells = self.cells_for(row_b, cols, sorted(cols))
         return b"<" + p + b'row r="' + row_b + b'">' + cells + b"</" + p + b"row>"
+
+    def cells_for(self, row_b: bytes, cols: dict[int, object], order: list[int]) -> bytes:
+        return b"".join(self._cell(row_b, c, cols[c], None) for c in order)
 
     def _prefixed(self, cell: bytes) -> bytes:
         p = self.prefix
@@ -286,46 +236,34 @@ class _Ctx:
             cell = re.sub(rb"<(/?)" + tag + rb"\b", b"<\\1" + p + tag, cell)
         return cell
 
-    def patch_row(self, row_xml: bytes, row: int, cols: dict[int, object]) -> bytes:
-        if row_xml.endswith(b"/>"):
-            head, body, tail = row_xml[:-2] + b">", b"", b"</" + self.prefix + b"row>"
-        else:
-            head_end = row_xml.index(b">") + 1
-            tail_start = row_xml.rindex(b"</")
-            head, body, tail = (
-                row_xml[:head_end],
-                row_xml[head_end:tail_start],
-                row_xml[tail_start:],
-            )
-        row_b = str(row).encode()
-        pending = sorted(cols)
-        pos = 0  # the slow path (prefixed names, cells without r): scan the whole row
+    def patch_body(self, body: bytes, row_b: bytes, cols: dict[int, object], order) -> bytes:
+        """Patch a row body cell by cell (any spelling): the slow, general path."""
         out: list[bytes] = []
-        i = 0
-        col_no = 0
-        for m in self.cell_re.finditer(body, pos):
-            cell = m.group(0)
-            ref = self.head_re.match(cell)
-            col_no = _column_of(ref.group(1)) if ref else col_no + 1
-            while i < len(pending) and pending[i] < col_no:
-                out.append(body[pos : m.start()])
-                pos = m.start()
-                out.append(self._cell(row_b, pending[i], cols[pending[i]], None))
+        pos = i = 0
+        n = len(order)
+        for col, tag, cell_end in sheetlex.cells(body, self.prefix):
+            while i < n and order[i] < col:
+                out.append(body[pos : tag.start()])
+                pos = tag.start()
+                out.append(self._cell(row_b, order[i], cols[order[i]], None))
                 i += 1
-            if i < len(pending) and pending[i] == col_no:
-                out.append(body[pos : m.start()])
-                out.append(self._replace_cell(cell, row_b, col_no, cols[col_no]))
-                pos = m.end()
+            if i < n and order[i] == col:
+                out.append(body[pos : tag.start()])
+                cell = body[tag.start() : cell_end]
+                self._check_formula(cell, col, row_b)
+                style = attributes(tag.group(1)).get(b"s", b"0").decode()
+                out.append(self._cell(row_b, col, cols[col], style))
+                pos = cell_end
                 i += 1
-            if i == len(pending):
+            if i == n:
                 break
         out.append(body[pos:])
-        while i < len(pending):
-            out.append(self._cell(row_b, pending[i], cols[pending[i]], None))
+        while i < n:
+            out.append(self._cell(row_b, order[i], cols[order[i]], None))
             i += 1
-        return _widen_spans(head, pending[0], pending[-1]) + b"".join(out) + tail
+        return b"".join(out)
 
-    def patch_tail_fast(self, xml, view, start, end, row_b, cols, pending, out) -> bool:
+    def patch_fast(self, xml, view, start, end, row_b, cols, pending, out) -> bool:
         """Patch xml[start:end], a row body, appending pieces to ``out``; False if not possible.
 
         One regex search finds the first cell at or right of the first written column; the
@@ -343,49 +281,52 @@ class _Ctx:
             )
         m = finder.search(xml, start, end)
         tail = m.start() if m else end
+        cells = []
+        if m:
+            at = tail
+            for found in self._tail_cells.finditer(xml, tail, end):
+                if found.start() != at and xml[at : found.start()].strip():
+                    return False  # something between the cells the fast pattern does not know
+                cells.append(found.groups())
+                at = found.end()
+            if xml[at:end].strip():
+                return False
         append = out.append
         append(view[start:tail])
         make = self._cell
         i = 0
         n = len(pending)
-        if m:
-            formula = b"<" + self.prefix + b"f"
-            styles = self._style_of_attrs
-            column_of = _COLUMN_OF.get
-            for whole, letters, attrs in self._tail_cells.findall(xml, tail, end):
-                col = column_of(letters) or _column_of(letters)
-                while i < n and pending[i] < col:
-                    append(make(row_b, pending[i], cols[pending[i]], None))
-                    i += 1
-                if i < n and pending[i] == col:
-                    style = styles.get(attrs)
-                    if style is None:
-                        found = _STYLE_ATTR.search(attrs)
-                        style = styles[attrs] = found.group(1).decode() if found else "0"
-                    if formula in whole and self.formula_re.search(whole):
-                        self.report.formulas_removed += 1
-                    append(make(row_b, col, cols[col], style))
-                    i += 1
-                else:
-                    append(whole)
+        formula = b"<" + self.prefix + b"f"
+        styles = self._style_of_attrs
+        column_of = _COLUMN_OF.get
+        for whole, letters, attrs in cells:
+            col = column_of(letters) or _column_of(letters)
+            while i < n and pending[i] < col:
+                append(make(row_b, pending[i], cols[pending[i]], None))
+                i += 1
+            if i < n and pending[i] == col:
+                style = styles.get(attrs)
+                if style is None:
+                    found = attributes(attrs).get(b"s")
+                    style = styles[attrs] = found.decode() if found else "0"
+                if formula in whole:
+                    self._check_formula(whole, col, row_b)
+                append(make(row_b, col, cols[col], style))
+                i += 1
+            else:
+                append(whole)
         while i < n:
             append(make(row_b, pending[i], cols[pending[i]], None))
             i += 1
         return True
 
-    def _replace_cell(self, cell: bytes, row: bytes, col: int, value: object) -> bytes:
-        head = cell[: cell.index(b">") + 1]
-        if b"<" in cell[len(head) :] and self.formula_re.search(cell):
+    def _check_formula(self, cell: bytes, col: int, row_b: bytes) -> None:
+        """Count a formula the write replaces (calcChain must then go)."""
+        if b"<" in cell[1:] and self.formula_re.search(cell):
             self.report.formulas_removed += 1
-        s = _STYLE_ATTR.search(head)
-        return self._cell(row, col, value, s.group(1).decode() if s else "0")
 
 
-_STYLE_ATTR = re.compile(rb'\ss\s*=\s*"(\d+)"')
-_ROW_NUMBER = re.compile(rb"<[\w:]+\b[^>]*?\sr\s*=\s*[\"'](\d+)")
-
-
-_SPANS = re.compile(rb'\sspans="(\d+):(\d+)"')
+_SPANS = re.compile(rb"""\sspans\s*=\s*["'](\d+):(\d+)["']""")
 
 
 def _widen_spans(head: bytes, lo: int, hi: int) -> bytes:
@@ -400,11 +341,11 @@ def _widen_spans(head: bytes, lo: int, hi: int) -> bytes:
 
 
 def _grow_dimension(xml: bytes, prefix: bytes, report: PatchReport) -> bytes:
-    m = re.search(rb"<" + re.escape(prefix) + rb'dimension\b[^>]*?\sref="([^"]*)"', xml)
-    if not m:
+    m = sheetlex.start_tag(prefix, b"dimension").search(xml)
+    ref = attributes(m.group(1)).get(b"ref") if m else None
+    if not ref:
         return xml
-    ref = m.group(1).decode()
-    first, _, last = ref.partition(":")
+    first, _, last = ref.decode().partition(":")
     last = last or first
     try:
         r1, c1 = split_ref(first)
@@ -412,7 +353,13 @@ def _grow_dimension(xml: bytes, prefix: bytes, report: PatchReport) -> bytes:
     except ValueError:
         return xml
     r2, c2 = max(r2, report.max_row), max(c2, report.max_col)
-    new = f"{column_letters(c1)}{r1}:{column_letters(c2)}{r2}".encode()
-    if new == m.group(1):
+    new = f"{column_letters(c1)}{r1}:{column_letters(c2)}{r2}"
+    if new == ref.decode():
         return xml
-    return xml[: m.start(1)] + new + xml[m.end(1) :]
+    tag = re.sub(
+        rb"""(\sref\s*=\s*)(["'])[^"']*\2""",
+        lambda a: a.group(1) + b'"' + new.encode() + b'"',
+        m.group(0),
+        count=1,
+    )
+    return xml[: m.start()] + tag + xml[m.end() :]

@@ -97,7 +97,8 @@ class _Workbook:
         declare = "" if self.r_prefix else f' xmlns:r="{_R}"'
         el = f'<{p}sheet{declare} name="{esc}" sheetId="{sheet_id}" {r}:id="{rid}"/>'
         text = self.pkg.read(self.part).decode("utf-8")
-        text = text.replace(f"</{p}sheets>", el + f"</{p}sheets>", 1)
+        end = re.search(rf"</{re.escape(p)}sheets\s*>", text)
+        text = text[: end.start()] + el + text[end.start() :]
         self.pkg.write(self.part, text.encode("utf-8"))
         sheet = _Sheet(name, sheet_id, rid, part)
         self.sheets.append(sheet)
@@ -203,7 +204,9 @@ def _write_generated(
         previous = old.get(gen.name, b"")
         sheet_pr = _old_sheet_pr(previous)
         tab_selected = bool(
-            re.search(rb'<(?:\w+:)?sheetView\b[^>]*tabSelected="(?:1|true)"', previous)
+            re.search(
+                rb"""<(?:\w+:)?sheetView\b[^>]*tabSelected\s*=\s*["'](?:1|true)["']""", previous
+            )
         )
         drawing_rid = None
         if gen.chart:
@@ -246,5 +249,5 @@ def _old_sheet_pr(xml: bytes) -> bytes:
     head = pr[: pr.index(b">") + 1]
     a = attributes(head)
     if b"filterMode" in a:
-        pr = re.sub(rb'\sfilterMode="[^"]*"', b"", pr, count=1)
+        pr = re.sub(rb"""\sfilterMode\s*=\s*(?:"[^"]*"|'[^']*')""", b"", pr, count=1)
     return pr

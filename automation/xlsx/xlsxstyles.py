@@ -86,7 +86,9 @@ class StyleBook:
             block = block[:-2] + f"></{p}{section}>"
         close = block.rindex("</")
         block = block[:close] + child_xml + block[close:]
-        block = re.sub(r'(\scount=")\d+(")', rf"\g<1>{index + 1}\g<2>", block, count=1)
+        block = re.sub(
+            r"""(\scount\s*=\s*["'])\d+(["'])""", rf"\g<1>{index + 1}\g<2>", block, count=1
+        )
         self._text = self._text[: m.start()] + block + self._text[m.end() :]
         return index
 
@@ -144,8 +146,8 @@ class StyleBook:
 
 
 def _attr(element: str, name: str) -> str | None:
-    m = re.search(rf'\s{name}="([^"]*)"', element)
-    return html.unescape(m.group(1)) if m else None
+    m = re.search(rf"""\s{name}\s*=\s*(?:"([^"]*)"|'([^']*)')""", element)
+    return html.unescape(m.group(1) if m.group(1) is not None else m.group(2)) if m else None
 
 
 def _normal(xml: str) -> str:

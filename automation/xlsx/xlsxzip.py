@@ -101,19 +101,31 @@ class Package:
         text = self.read(CONTENT_TYPES).decode("utf-8")
         for part in sorted(self.ct_remove):
             if part not in self.ct_add:
-                text = re.sub(rf'<Override\b[^>]*PartName="/{re.escape(part)}"[^>]*/>', "", text)
+                text = _override(part).sub("", text)
         for part, ctype in self.ct_add.items():
-            pattern = rf'<Override\b[^>]*PartName="/{re.escape(part)}"[^>]*/>'
             new = f'<Override PartName="/{part}" ContentType="{ctype}"/>'
-            m = re.search(pattern, text)
-            if m and f'ContentType="{ctype}"' in m.group(0):
+            m = _override(part).search(text)
+            if m and _attribute(m.group(0), "ContentType") == ctype:
                 continue
-            text = (
-                text[: m.start()] + new + text[m.end() :]
-                if m
-                else text.replace("</Types>", new + "</Types>")
-            )
+            if m:
+                text = text[: m.start()] + new + text[m.end() :]
+            else:
+                end = re.search(r"</Types\s*>", text)
+                text = text[: end.start()] + new + text[end.start() :]
         self.write(CONTENT_TYPES, text.encode("utf-8"))
+
+
+def _override(part: str) -> re.Pattern:
+    """Return a pattern for the <Override> of a part, in either quoting, self-closed or not."""
+    name = re.escape("/" + part)
+    return re.compile(
+        rf"""<Override\b[^>]*?\sPartName\s*=\s*(["']){name}\1[^>]*?(?:/>|>\s*</Override\s*>)"""
+    )
+
+
+def _attribute(tag: str, name: str) -> str | None:
+    m = re.search(rf"""\s{name}\s*=\s*(?:"([^"]*)"|'([^']*)')""", tag)
+    return (m.group(1) if m.group(1) is not None else m.group(2)) if m else None
 
 
 def _clone(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -242,23 +254,27 @@ def add_rel(pkg: Package, part: str, rel_type: str, target: str) -> str:
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>'
         )
-    used = set(re.findall(r'\bId="([^"]*)"', text))
+    used = {a or b for a, b in re.findall(r"""\sId\s*=\s*(?:"([^"]*)"|'([^']*)')""", text)}
     n = 1
     while f"rId{n}" in used:
         n += 1
     rid = f"rId{n}"
-    text = text.replace(
-        "</Relationships>",
-        f'<Relationship Id="{rid}" Type="{rel_type}" Target="{target}"/></Relationships>',
-    )
-    pkg.write(path, text.encode("utf-8"))
+    end = re.search(r"</(\w+:)?Relationships\s*>", text)
+    p = end.group(1) or ""
+    new = f'<{p}Relationship Id="{rid}" Type="{rel_type}" Target="{target}"/>'
+    pkg.write(path, (text[: end.start()] + new + text[end.start() :]).encode("utf-8"))
     return rid
 
 
 def remove_rel(pkg: Package, part: str, rid: str) -> None:
     path = rels_path(part)
     text = pkg.read(path).decode("utf-8")
-    text = re.sub(rf'<Relationship\b[^>]*\bId="{re.escape(rid)}"[^>]*/>', "", text)
+    text = re.sub(
+        rf"""<(\w+:)?Relationship\b[^>]*?\sId\s*=\s*(["']){re.escape(rid)}\2[^>]*?"""
+        r"(?:/>|>\s*</\1Relationship\s*>)",
+        "",
+        text,
+    )
     pkg.write(path, text.encode("utf-8"))
 
 
