@@ -289,6 +289,9 @@ class WritePlan:
     cells: list[CellWrite] = field(default_factory=list)
     sheets: list[GeneratedSheet] = field(default_factory=list)
     appends: dict[str, list[list[object]]] = field(default_factory=dict)
+    # Per sheet, the columns (1-based) whose formulas a cell write may replace: duban's
+    # computed columns. A formula anywhere else was typed by staff; the writer refuses it.
+    formula_columns: dict[str, frozenset[int]] = field(default_factory=dict)
 
 
 @dataclass

@@ -40,6 +40,7 @@ def build_plan(ledger: Ledger, outcome: Outcome, *, now: datetime) -> WritePlan:
     pairs = list(zip(ledger.items, outcome.results, strict=True))
     return WritePlan(
         cells=ledger_cells(ledger, outcome.results, now=now),
+        formula_columns={s.name: frozenset(computed_columns(s).values()) for s in ledger.sheets},
         sheets=[
             summary_sheet(pairs, ledger),
             ranking_sheet(outcome),

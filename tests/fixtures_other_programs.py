@@ -276,4 +276,11 @@ def sample_plan(n: int, *, blank_id_row: int | None = 3, with_chart: bool = True
             [schema.LEDGER, "督办事项!A3", "编号为空，已自动分配 DB-2026-900", "无需处理"],
         ],
     )
-    return WritePlan(cells=cells, sheets=[summary, ranking, overdue, due_soon, problems])
+    computed = frozenset(
+        range(COMPUTED_FIRST, COMPUTED_FIRST + len(schema.LEDGER_COMPUTED_COLUMNS))
+    )
+    return WritePlan(
+        cells=cells,
+        sheets=[summary, ranking, overdue, due_soon, problems],
+        formula_columns={schema.LEDGER: computed},
+    )

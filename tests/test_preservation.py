@@ -348,11 +348,16 @@ def test_an_empty_generated_sheet_and_odd_values_are_written(book, tmp_path):
         assert wb.get_sheet_by_name(schema.PROBLEMS).to_python()[1][0] == weird
 
 
-def _patched(xml: str, writes: dict[int, dict[int, object]]) -> tuple[dict[str, tuple], bytes]:
+def _patched(
+    xml: str, writes: dict[int, dict[int, object]], formula_columns=()
+) -> tuple[dict[str, tuple], bytes]:
     from automation.xlsx.sheetxml import patch_cells
 
     pieces, report = patch_cells(
-        xml.encode(), writes, lambda col, value, existing: existing or None
+        xml.encode(),
+        writes,
+        lambda col, value, existing: existing or None,
+        formula_columns=formula_columns,
     )
     out = b"".join(pieces)
     root = etree.fromstring(out)
@@ -377,7 +382,9 @@ def test_patching_rows_without_refs_self_closed_rows_and_rich_text():
         "</sheetData></worksheet>"
     )
     cells, out = _patched(
-        xml, {1: {3: "新"}, 2: {2: 5}, 3: {3: None, 4: date(2026, 1, 2)}, 5: {1: "末行"}}
+        xml,
+        {1: {3: "新"}, 2: {2: 5}, 3: {3: None, 4: date(2026, 1, 2)}, 5: {1: "末行"}},
+        formula_columns={3},
     )
     # The middle cell has no r: it stays as it was, and the third is known to be C1.
     assert b'<c r="A1" s="2"><v>1</v></c><c><v>2</v></c><c r="C1" s="4" t="inlineStr">' in out

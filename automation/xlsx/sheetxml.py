@@ -8,6 +8,10 @@ copied through unchanged, mostly as zero-copy memoryview slices. Cells are found
 (every cell ``<c r="..."``) take a fast path of one regex per row, which keeps a 50 000-row
 ledger at about a second (see bench/refresh.py) where a full parse would not.
 
+Formulas: a write replaces a formula only in ``formula_columns`` (duban's computed
+columns); a formula anywhere else was typed by staff and is refused (``FormulaInTheWay``).
+A shared formula whose master is replaced hands its formula on first (``sharedformula``).
+
 Shared-strings policy: every string we write is an inline string (``t="inlineStr"``), so
 ``sharedStrings.xml`` is never touched. A cell that pointed to a shared string and is
 overwritten simply stops referencing it; Excel and LibreOffice accept unused entries.
@@ -16,7 +20,7 @@ overwritten simply stops referencing it; Excel and LibreOffice accept unused ent
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from automation.xlsx import sheetlex
@@ -28,8 +32,17 @@ from automation.xlsx.cellxml import (
     split_ref,
     value_tail,
 )
+from automation.xlsx.sharedformula import hand_on_shared_formulas
 
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last cell, XFD1048576
+
+
+class FormulaInTheWay(Exception):
+    """A write would replace a formula outside the computed columns (``ref`` such as ``A5``)."""
+
+    def __init__(self, ref: str):
+        super().__init__(ref)
+        self.ref = ref
 
 
 def column_styles(xml: bytes) -> dict[int, str]:
@@ -84,11 +97,14 @@ def patch_cells(
     writes: dict[int, dict[int, object]],
     style_for: StyleFor,
     date1904: bool = False,
+    *,
+    formula_columns: Collection[int] = (),
 ) -> tuple[list[bytes | memoryview], PatchReport]:
     """Apply ``writes`` (row -> col -> value, 1-based) to a worksheet's XML bytes.
 
     Returns the new XML as a list of pieces (join them, or stream them into the zip: a
     50 000-row sheet is tens of MB and most pieces are zero-copy views of the input).
+    Raises FormulaInTheWay when a write would replace a formula outside ``formula_columns``.
     """
     report = PatchReport()
     if not writes:
@@ -96,6 +112,8 @@ def patch_cells(
     original = xml
     xml = sheetlex.plain(xml)
     prefix = sheetlex.main_prefix(xml)
+    if b"shared" in xml:
+        xml = hand_on_shared_formulas(xml, prefix, writes, formula_columns)
     tag, start, end = sheetlex.sheet_data(xml, prefix)
     if tag.group(2):  # <sheetData/>: open it up
         head = xml[tag.start() : tag.end() - 2].rstrip() + b">"
@@ -105,7 +123,7 @@ def patch_cells(
     out: list[bytes | memoryview] = [xml[:start]]
     pos = start
     i = 0
-    ctx = _Ctx(prefix, style_for, date1904, report)
+    ctx = _Ctx(prefix, style_for, date1904, report, frozenset(formula_columns))
     view = memoryview(xml)  # slices of a memoryview are not copies
     for row_no, row_tag, row_end in sheetlex.rows(xml, start, end, prefix):
         while i < len(pending) and pending[i] < row_no:  # rows that do not exist yet
@@ -177,11 +195,13 @@ class _Ctx:
         style_for: StyleFor,
         date1904: bool,
         report: PatchReport,
+        formula_columns: frozenset[int],
     ):
         self.prefix = prefix
         self.style_for = style_for
         self.date1904 = date1904
         self.report = report
+        self.formula_columns = formula_columns
         p = re.escape(prefix)
         self.cell_open = b"<" + prefix + b"c"
         self.formula_re = re.compile(b"<" + p + rb"f(?=[\s/>])")
@@ -321,8 +341,10 @@ class _Ctx:
         return True
 
     def _check_formula(self, cell: bytes, col: int, row_b: bytes) -> None:
-        """Count a formula the write replaces (calcChain must then go)."""
+        """Count a formula the write replaces; refuse one outside the computed columns."""
         if b"<" in cell[1:] and self.formula_re.search(cell):
+            if col not in self.formula_columns:
+                raise FormulaInTheWay(f"{column_letters(col)}{row_b.decode()}")
             self.report.formulas_removed += 1
 
 

@@ -26,8 +26,15 @@ from lxml import etree
 
 from automation import errors
 from automation.models import GeneratedSheet, WritePlan
+from automation.xlsx.sharedformula import SharedFormulaStuck
 from automation.xlsx.sheetgen import chart_xml, drawing_xml, worksheet_xml
-from automation.xlsx.sheetxml import attributes, column_styles, last_nonempty_row, patch_cells
+from automation.xlsx.sheetxml import (
+    FormulaInTheWay,
+    attributes,
+    column_styles,
+    last_nonempty_row,
+    patch_cells,
+)
 from automation.xlsx.xlsxstyles import StyleBook
 from automation.xlsx.xlsxzip import Package, add_rel, drop_owned, read_rels, remove_rel
 
@@ -128,7 +135,8 @@ def apply_plan(src: Path, plan: WritePlan, dest: Path) -> None:
         styles = StyleBook(pkg.read(book.styles_part))
         writes = _group_writes(plan, book, pkg)
         for name, rows in writes.items():
-            _patch_sheet(pkg, book, styles, book.sheet(name), rows)
+            formula_columns = plan.formula_columns.get(name, frozenset())
+            _patch_sheet(pkg, book, styles, book.sheet(name), rows, formula_columns)
         _write_generated(pkg, book, styles, plan.sheets)
         pkg.write(book.styles_part, styles.to_bytes())
         pkg.save(Path(dest))
@@ -167,7 +175,14 @@ def _require(book: _Workbook, name: str) -> _Sheet:
     return sheet
 
 
-def _patch_sheet(pkg: Package, book: _Workbook, styles: StyleBook, sheet: _Sheet, rows) -> None:
+def _patch_sheet(
+    pkg: Package,
+    book: _Workbook,
+    styles: StyleBook,
+    sheet: _Sheet,
+    rows,
+    formula_columns: frozenset[int],
+) -> None:
     xml = pkg.read(sheet.part)
     col_styles = column_styles(xml)
 
@@ -180,7 +195,21 @@ def _patch_sheet(pkg: Package, book: _Workbook, styles: StyleBook, sheet: _Sheet
             return str(styles.date_xf())
         return existing
 
-    pieces, report = patch_cells(xml, rows, style_for, book.date1904)
+    try:
+        pieces, report = patch_cells(
+            xml, rows, style_for, book.date1904, formula_columns=formula_columns
+        )
+    except FormulaInTheWay as e:
+        raise errors.WriteFailed(
+            f"“{sheet.name}”表 {e.ref} 单元格中是公式，duban 不会用计算结果覆盖员工录入的公式，本次没有写入",
+            "如这个单元格应由 duban 填写，请删除其中的公式后再刷新；否则请检查该列的表头是否写错",
+        ) from None
+    except SharedFormulaStuck as e:
+        raise errors.WriteFailed(
+            f"“{sheet.name}”表 {e.ref} 单元格是一组向下填充的共享公式的首格，"
+            "duban 无法把公式移交给组内其余单元格，本次没有写入",
+            f"请删除 {e.ref} 所在列中的公式（系统计算列由 duban 填写，无需公式）后再刷新",
+        ) from None
     del xml
     if report.changed:
         pkg.write_pieces(sheet.part, pieces)
