@@ -13,7 +13,7 @@ from itertools import repeat
 
 from openpyxl.utils.cell import get_column_letter
 
-from automation import schema
+from automation import errors, schema
 from automation.models import (
     CellWrite,
     GeneratedSheet,
@@ -31,6 +31,7 @@ INACTIVE = schema.SET_ASIDE
 OPEN = schema.OPEN_STATUSES
 
 ID_HEADER = next(c.header for c in schema.LEDGER_INPUT_COLUMNS if c.key == "id")
+MAX_COLUMNS = 16_384  # Excel's last column, XFD
 PERCENT = "0.0%"
 DATE = "yyyy-mm-dd"
 
@@ -38,9 +39,10 @@ DATE = "yyyy-mm-dd"
 def build_plan(ledger: Ledger, outcome: Outcome, *, now: datetime) -> WritePlan:
     """Build everything one refresh writes: computed columns, assigned 编号, summary sheets."""
     pairs = list(zip(ledger.items, outcome.results, strict=True))
+    placed = {sheet.name: _within_excel(sheet, ledger) for sheet in ledger.sheets}
     return WritePlan(
         cells=ledger_cells(ledger, outcome.results, now=now),
-        formula_columns={s.name: frozenset(computed_columns(s).values()) for s in ledger.sheets},
+        formula_columns={name: frozenset(cols.values()) for name, cols in placed.items()},
         sheets=[
             summary_sheet(pairs, ledger),
             ranking_sheet(outcome),
@@ -68,6 +70,28 @@ def computed_columns(sheet: LedgerSheet) -> dict[str, int]:
             placed[column.key] = next_col
             next_col += 1
     return placed
+
+
+def _within_excel(sheet: LedgerSheet, ledger: Ledger) -> dict[str, int]:
+    """Return the sheet's computed columns; refuse to write when one would fall past XFD."""
+    placed = computed_columns(sheet)
+    if max([*placed.values(), sheet.id_column()]) <= MAX_COLUMNS:
+        return placed
+    # The reader reported the cell that leaves no room: in the sheet's last used column.
+    letters = get_column_letter(min(sheet.max_col, MAX_COLUMNS))
+    problem = next(
+        (
+            p
+            for p in ledger.problems
+            if p.sheet == sheet.name and p.cell.rstrip("0123456789") == letters
+        ),
+        None,
+    )
+    where = problem.where if problem else f"“{sheet.name}”表 {letters} 列"
+    raise errors.WriteFailed(
+        f"{where} 右侧放不下刷新要添加的列（Excel 最多 {MAX_COLUMNS} 列，到 XFD 列为止），本次没有写入",
+        problem.fix if problem else "请把最右侧的内容移到左侧的空列后再刷新",
+    )
 
 
 COMPUTED_KEYS = tuple(c.key for c in schema.LEDGER_COMPUTED_COLUMNS)

@@ -17,6 +17,7 @@ import pytest
 from lxml import etree
 
 from automation import errors, schema
+from automation.ledger.reader import read_ledger
 from automation.models import CellWrite, WritePlan
 from automation.refresh import refresh
 from automation.xlsx.xlsxpatch import apply_plan
@@ -75,6 +76,38 @@ LEDGERS = {
     "xlsxwriter-error-result": lambda p: _xlsxwriter_ledger(p, "#REF!"),
     "empty-text-result": _text_result_ledger,
 }
+
+
+@pytest.mark.parametrize("kind", list(LEDGERS))
+def test_a_formula_in_the_id_column_is_reported_and_never_written_over(tmp_path, kind):
+    path = LEDGERS[kind](tmp_path / "台账.xlsx")
+    before = _parts(path)["xl/worksheets/sheet1.xml"]
+    assert re.search(rb'<c r="A3"[^>]*><f>', before)
+    report = refresh(path, today=TODAY)
+    ws = openpyxl.load_workbook(path)[schema.LEDGER]
+    formula = ws["A3"].value
+    assert (
+        isinstance(formula, str)
+        and formula.startswith("=")
+        and "ROW()" in formula
+        or "IF(" in formula
+    )
+    problems = [p for p in report.problems if p.cell == "A3"]
+    assert problems and all("公式" in p.message for p in problems)
+    assert not any("已自动编号" in p.message for p in problems)
+    # The row is still computed, under a number used for this run only.
+    item = next(i for i in report.ledger.items if i.row == 3)
+    assert item.id and not item.id_assigned
+    headers = [c.value for c in ws[1]]
+    assert ws.cell(3, headers.index("计算状态") + 1).value
+    # The other items keep their own numbers; no one else got the temporary one written.
+    assert [ws["A2"].value, ws["A4"].value] == ["DB-2026-001", "DB-2026-003"]
+
+
+def test_check_reports_the_formula_id_once(tmp_path):
+    ledger = read_ledger(_openpyxl_ledger(tmp_path / "台账.xlsx"), today=TODAY)
+    at_a3 = [p for p in ledger.problems if p.cell == "A3"]
+    assert len(at_a3) == 1 and "公式" in at_a3[0].message and "未写回" in at_a3[0].message
 
 
 def test_the_writer_refuses_to_replace_a_formula_outside_the_computed_columns(tmp_path):

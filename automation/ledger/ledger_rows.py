@@ -75,7 +75,7 @@ def read_items(
     unknown_groups: dict[str, str] = {}  # group word -> first cell naming it
     items = []
     no_formulas: frozenset[str] = frozenset()
-    for row, values in rows_of(table, problems):
+    for row, values in rows_of(table, problems, own=("id",)):  # assign_ids reports 编号
 
         def report(key: str, message: str, fix: str, row: int = row) -> None:
             cell = table.cell(key, row) if key in cols else f"{row}:{row}"

@@ -12,7 +12,8 @@ from openpyxl.utils.cell import get_column_letter
 
 from automation import schema
 from automation.ledger.normalize import header_key
-from automation.ledger.sheet_table import HEADER_SCAN_ROWS, FormulaScan, Table, load_table
+from automation.ledger.sheet_scan import SheetScan
+from automation.ledger.sheet_table import HEADER_SCAN_ROWS, Table, load_table
 from automation.ledger.stages import find_stages, stage_key
 from automation.ledger.words import status_of
 from automation.models import Problem, SheetReading
@@ -26,7 +27,7 @@ _OWN_SHEETS = {*schema.ALL_SHEETS, "xlwings.conf"} - {schema.LEDGER}
 
 
 def find_ledger_tables(
-    workbook, names: list[str], hidden: set[str], formulas: FormulaScan, problems: list[Problem]
+    workbook, names: list[str], hidden: set[str], formulas: SheetScan, problems: list[Problem]
 ) -> tuple[list[Table], list[tuple[str, str]]]:
     """Return the ledger sheets as tables, and (sheet, why not) for every other worksheet."""
     tables: list[Table] = []

@@ -247,13 +247,16 @@ def assign_ids(
     today: date,
     columns: Mapping[str, str],
     added: Collection[str] = (),
+    formulas: Collection[tuple[str, int]] = (),
 ) -> list[Problem]:
     """Give every item with a blank 编号 the next ``<prefix>-<year>-<seq>`` and say so, per cell.
 
     ``year`` is the item's 交办日期 year, else today's; ``seq`` continues after the highest
     existing one for that prefix and year, across every ledger sheet. ``columns`` gives each
     sheet's 编号 column letter; sheets in ``added`` have no 编号 column yet (the refresh adds
-    one and fills it, announced once for the sheet, so no line per row).
+    one and fills it, announced once for the sheet, so no line per row). An item whose
+    (sheet, row) is in ``formulas`` has a formula in its 编号 cell (without a usable result):
+    staff typed it, so it is never written over; the item gets a number for this run only.
     """
     pattern = re.compile(rf"{re.escape(prefix)}-(\d{{4}})-(\d+)")
     highest: dict[int, int] = {}
@@ -274,6 +277,17 @@ def assign_ids(
             item.id = f"{prefix}-{year}-{highest[year]:03d}"
             if item.part_of is not None:
                 given[item.part_of] = item.id
+        if (item.sheet, item.row) in formulas:
+            problems.append(
+                Problem(
+                    item.sheet,
+                    f"{columns.get(item.sheet, 'A')}{item.row}",
+                    "编号单元格是公式，但没有可用的计算结果（未计算、结果为空或是错误值），"
+                    f"本次临时按 {item.id} 计算，未写回台账",
+                    "请在 Excel/WPS 中打开台账、确认公式无误后保存一次，或把公式改为直接填写的编号",
+                )
+            )
+            continue
         item.id_assigned = True
         if item.sheet not in added:
             problems.append(

@@ -19,6 +19,7 @@ from automation import schema
 from automation.errors import LedgerUnreadable
 from automation.ledger.ledger_rows import SheetContext, read_items
 from automation.ledger.ledger_sheets import find_ledger_tables, sheet_reading, year_hint
+from automation.ledger.limits import Limits, check_package, limits_for
 from automation.ledger.normalize import (
     assign_ids,
     clean,
@@ -30,7 +31,8 @@ from automation.ledger.normalize import (
     text,
 )
 from automation.ledger.settings_sheet import read_settings
-from automation.ledger.sheet_table import FormulaScan, Table, load_table, rows_of
+from automation.ledger.sheet_scan import SheetScan
+from automation.ledger.sheet_table import Table, load_table, rows_of
 from automation.ledger.stages import find_stages
 from automation.mail.addresses import parse_addresses
 from automation.models import Feedback, Ledger, LedgerSheet, Letter, Problem, SheetLayout, Unit
@@ -41,16 +43,18 @@ from automation.settings import Settings
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _CELL = re.compile(r"([A-Z]*)(\d*)(?::(\d+))?")
+MAX_COLUMNS = 16_384  # Excel's last column, XFD
 CALENDAR_KINDS = {"休": False, "休息": False, "放假": False, "班": True, "上班": True, "补班": True}
 
 
 def read_ledger(path: Path, *, today: date) -> Ledger:
     """Read and normalise a ledger workbook; raise LedgerUnreadable when it cannot be opened at all."""
     path = Path(path)
-    workbook = open_workbook(path)
+    limits = limits_for(path)
+    workbook = open_workbook(path, limits)
     with workbook:
         names, hidden = worksheets(workbook)
-        formulas = FormulaScan(path)
+        formulas = SheetScan(path, limits)
         ledger = Ledger(sheet_names=[m.name for m in workbook.sheets_metadata])
         tables = {
             sheet: _table(workbook, names, sheet, formulas)
@@ -72,7 +76,11 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
     ledger.letters = _read_letters(tables[schema.LETTER_LOG], ledger.problems, today)
     ledger.layouts = {sheet: _layout(t) for sheet, t in tables.items() if t is not None}
     calendar = WorkCalendar(ledger.calendar_overrides)
+    id_formulas: set[tuple[str, int]] = set()  # (sheet, row) whose 编号 cell is a formula
     for table in ledger_tables:
+        _check_room(table, ledger.problems)
+        id_col = table.columns.get("id")
+        id_formulas.update((table.sheet, r) for r, c in table.formula_cells if c == id_col)
         year = year_hint(table)
         context = SheetContext(today, calendar, ledger.settings, year, find_stages(table.headers))
         items = read_items(table, ledger.units, context, ledger.problems)
@@ -89,7 +97,7 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
                 sheet_reading(table, items),
             )
         )
-    _settle_ids(ledger, today)
+    _settle_ids(ledger, today, id_formulas)
     if len(ledger.sheets) > 1:  # every output names the sheet an item came from
         for item in ledger.items:
             item.sheet_label = item.sheet
@@ -98,8 +106,11 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
     return ledger
 
 
-def _settle_ids(ledger: Ledger, today: date) -> None:
-    """Check 编号 across every ledger sheet and number the items that have none."""
+def _settle_ids(ledger: Ledger, today: date, formulas: set[tuple[str, int]]) -> None:
+    """Check 编号 across every ledger sheet and number the items that have none.
+
+    An 编号 cell holding a formula (``formulas``: (sheet, row)) is never numbered: staff typed it.
+    """
     columns = {s.name: get_column_letter(s.id_column()) for s in ledger.sheets}
     added = {s.name for s in ledger.sheets if "id" not in s.columns}
     ledger.problems.extend(duplicate_ids(ledger.items, columns=columns))
@@ -110,6 +121,7 @@ def _settle_ids(ledger: Ledger, today: date) -> None:
             today=today,
             columns=columns,
             added=added,
+            formulas=formulas,
         )
     )
     for sheet in ledger.sheets:
@@ -118,6 +130,28 @@ def _settle_ids(ledger: Ledger, today: date) -> None:
                 f"没有“编号”列：刷新时将在 {columns[sheet.name]} 列添加“编号”列并为各事项编号，"
                 "此后排序、插行都能跟住每个事项"
             )
+
+
+def _check_room(table: Table, problems: list[Problem]) -> None:
+    """Report the cell that leaves no room right of it for the columns a refresh must add.
+
+    The computed columns missing from the sheet, and an 编号 column when it has none, go
+    right of its last used column; Excel ends at XFD (16 384 columns).
+    """
+    missing = [c.header for c in schema.LEDGER_COMPUTED_COLUMNS if c.key not in table.columns]
+    if "id" not in table.columns:
+        missing.insert(0, "编号")
+    used = max([table.max_col, *table.columns.values()])
+    if missing and used + len(missing) > MAX_COLUMNS:
+        problems.append(
+            Problem(
+                table.sheet,
+                table.max_col_cell,
+                f"该单元格在第 {used} 列，右侧放不下 {len(missing)} 个刷新要添加的列"
+                f"（Excel 最多 {MAX_COLUMNS} 列，到 XFD 列为止），刷新不能写回台账",
+                f"请把该单元格的内容移到左侧的空列，或在表头中加上这些列名：{'、'.join(missing)}",
+            )
+        )
 
 
 def _layout(table: Table) -> SheetLayout:
@@ -191,8 +225,13 @@ def check_writable_format(path: Path) -> None:
         )
 
 
-def open_workbook(path: Path) -> CalamineWorkbook:
-    """Open ``path`` with calamine, telling apart missing, locked, encrypted and non-workbook files."""
+def open_workbook(path: Path, limits: Limits | None = None) -> CalamineWorkbook:
+    """Open ``path`` with calamine, telling apart missing, locked, encrypted and non-workbook files.
+
+    A zip (.xlsx/.xlsm) is first checked against ``limits`` (by default those set beside
+    the ledger): a zip bomb is refused before anything is inflated.
+    """
+    path = Path(path)
     where = str(path)
     check_file(path)
     try:
@@ -202,6 +241,8 @@ def open_workbook(path: Path) -> CalamineWorkbook:
                 raise LedgerUnreadable(
                     "文件已加密（设置了打开密码）", "请在 Excel 中取消密码后再试", path=where
                 )
+        if head.startswith(b"PK"):
+            check_package(path, limits or limits_for(path))
         return CalamineWorkbook.from_path(str(path))
     except PermissionError:
         raise LedgerUnreadable(
@@ -241,7 +282,7 @@ def visible_sheets(workbook: CalamineWorkbook) -> list[str]:
 # --- tables ------------------------------------------------------------------------------
 
 
-def _table(workbook, names: list[str], sheet: str, formulas: FormulaScan) -> Table | None:
+def _table(workbook, names: list[str], sheet: str, formulas: SheetScan) -> Table | None:
     """Load one staff sheet by its schema name (全角/spaces tolerated); None when absent or headerless."""
     name = next((n for n in names if header_key(n) == sheet), None)
     if name is None:

@@ -2,22 +2,21 @@
 
 Used by the reader for every sheet (ledger, units, settings, ...). Merged title rows, a
 second header row under merged group headers, vertically merged data cells, hidden and
-empty rows and formulas lacking a cached value are all handled here.
+empty rows and formulas lacking a cached value are all handled here; what calamine cannot
+tell (formula cells, the real used range) comes from ``sheet_scan``.
 """
 
 from __future__ import annotations
 
 import re
-import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
-from pathlib import Path
-from xml.etree import ElementTree
 
 from openpyxl.utils.cell import get_column_letter
 
 from automation.ledger.normalize import header_key
+from automation.ledger.sheet_scan import SheetScan
 from automation.models import Problem
 
 HEADER_SCAN_ROWS = 10
@@ -33,7 +32,9 @@ class Table:
     rows: list[tuple[int, list[object]]] = field(default_factory=list)  # (1-based row, cells)
     last_row: int = 0
     max_col: int = 0  # the last column used in any row, extra staff columns included
+    max_col_cell: str = ""  # a cell in that column that holds something, e.g. "XFD5"
     bad_formulas: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 1-based
+    formula_cells: set[tuple[int, int]] = field(default_factory=set)  # every formula, 1-based
     headers: dict[int, str] = field(default_factory=dict)  # 1-based column -> header as typed
     # Rows that look like data but are not items (合计, 注：…, 填报人…, a repeated header), by kind.
     skipped: dict[str, list[int]] = field(default_factory=dict)
@@ -50,86 +51,13 @@ class Table:
         return {k: cells[i - 1] if i <= len(cells) else "" for k, i in self.columns.items()}
 
 
-class FormulaScan:
-    """Find formula cells without a usable cached value (never calculated, or an error), per sheet.
+def load_table(workbook, name: str, columns, scan: SheetScan, *, min_matches: int) -> Table:
+    """Read a sheet's cells, find its header row and map columns by header name.
 
-    calamine reads such cells as empty, so they are found in the sheet XML; sheets without
-    any formula cost one substring search.
+    The sheet's XML is scanned first (``SheetScan``): a used range too large to read is
+    refused before calamine would try to allocate it.
     """
-
-    # An element with content, never an empty one (<c r="F2" s="7"/>, which LibreOffice writes
-    # for every formatted blank): from there ``.*?`` would run on to the next cell's </c>,
-    # blaming that cell's formula on this one, and rescanning the sheet once per blank.
-    _CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+)(\d+)"([^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._targets: dict[str, str] | None = None
-
-    def cells(self, sheet: str) -> set[tuple[int, int]]:
-        """Return the (row, col) of formula cells in ``sheet`` that have no cached value."""
-        try:
-            with zipfile.ZipFile(self.path) as z:
-                target = self._sheet_targets(z).get(sheet)
-                if not target or not _has_formula_tag(z, target):
-                    return set()
-                data = z.read(target)
-        except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
-            return set()  # .xls/.ods or an odd package: calamine's values are all we have
-        found = set()
-        for m in self._CELL.finditer(data):
-            attrs, inner = m.group(3), m.group(4)
-            if b"<f" not in inner and b":f" not in inner:
-                continue
-            value = re.search(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", inner, re.S)
-            is_text = b't="str"' in attrs
-            if b't="e"' in attrs or value is None or (not value.group(1) and not is_text):
-                found.add((int(m.group(2)), _column_index(m.group(1).decode())))
-        return found
-
-    def _sheet_targets(self, z: zipfile.ZipFile) -> dict[str, str]:
-        if self._targets is None:
-            rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-            by_id = {r.get("Id"): r.get("Target", "") for r in rels}
-            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
-            self._targets = {}
-            for sheet in book.iter():
-                if sheet.tag.endswith("}sheet") and sheet.get(rel_ns) in by_id:
-                    target = by_id[sheet.get(rel_ns)]
-                    self._targets[sheet.get("name")] = (
-                        target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                    )
-        return self._targets
-
-
-def _has_formula_tag(z: zipfile.ZipFile, member: str) -> bool:
-    """Tell whether a sheet's XML holds ``<f`` or ``:f`` (a formula element, maybe prefixed).
-
-    Streamed in 1 MB chunks, so a 50 MB sheet is never held whole: a one-byte search for
-    ``f`` runs at memory speed and most chunks of a sheet without formulas have no ``f`` at
-    all, so the slower two-byte searches run on few chunks.
-    """
-    with z.open(member) as f:
-        previous = b""
-        while chunk := f.read(1 << 20):
-            if b"f" in chunk:
-                window = previous[-1:] + chunk  # a tag may straddle two chunks
-                if b"<f" in window or b":f" in window:
-                    return True
-            previous = chunk
-    return False
-
-
-def _column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def load_table(workbook, name: str, columns, formulas: FormulaScan, *, min_matches: int) -> Table:
-    """Read a sheet's cells, find its header row and map columns by header name."""
+    scan.check(name)
     sheet = workbook.get_sheet_by_name(name)
     grid = sheet.to_python(skip_empty_area=False)
     table = Table(name)
@@ -147,7 +75,10 @@ def load_table(workbook, name: str, columns, formulas: FormulaScan, *, min_match
     table.headers = {
         i + 1: str(v).strip() for i, v in enumerate(grid[table.header_row - 1]) if _filled(v)
     }
-    table.max_col = _last_used_column(grid)
+    table.max_col, table.max_col_cell = _last_used_column(grid)
+    facts = scan.facts(name)
+    if facts and facts.max_col > table.max_col:  # formula cells without a value count too
+        table.max_col, table.max_col_cell = facts.max_col, facts.last_col_cell
     _merge_subheader(grid, table, by_name)
     table.merges = _fill_vertical_merges(grid, sheet.merged_cell_ranges or [], table.header_row)
     # A row is data when a staff (input) column holds something: computed cells left over
@@ -168,8 +99,9 @@ def load_table(workbook, name: str, columns, formulas: FormulaScan, *, min_match
                 table.rows.append((r + 1, cells))
         elif any(v != "" and v is not None for v in cells):
             table.last_row = r + 1
-    if table.rows:
-        table.bad_formulas = formulas.cells(name)
+    if table.rows and facts:
+        table.formula_cells = set(facts.formulas)
+        table.bad_formulas = {k for k, bad in facts.formulas.items() if bad}
     return table
 
 
@@ -205,12 +137,14 @@ def not_an_item(cells: list[object], by_name: dict[str, str], min_matches: int) 
     return ""
 
 
-def _last_used_column(grid: list[list[object]]) -> int:
+def _last_used_column(grid: list[list[object]]) -> tuple[int, str]:
+    """Return the last column holding a value (1-based, 0 when none) and a cell of it, e.g. "AE7"."""
     width = max((len(cells) for cells in grid), default=0)
     for c in range(width - 1, -1, -1):
-        if any(c < len(cells) and cells[c] not in ("", None) for cells in grid):
-            return c + 1
-    return 0
+        for r, cells in enumerate(grid):
+            if c < len(cells) and cells[c] not in ("", None):
+                return c + 1, f"{get_column_letter(c + 1)}{r + 1}"
+    return 0, ""
 
 
 def _filled(value: object) -> bool:
@@ -284,9 +218,12 @@ def _fill_vertical_merges(
 
 
 def rows_of(
-    table: Table | None, problems: list[Problem]
+    table: Table | None, problems: list[Problem], own: Collection[str] = ()
 ) -> Iterator[tuple[int, dict[str, object]]]:
-    """Yield (row, values by key) of a table, with formula cells lacking a cached value reported and blanked."""
+    """Yield (row, values by key) of a table, with formula cells lacking a cached value reported and blanked.
+
+    Such a cell in a column of ``own`` is blanked but not reported: the caller says more.
+    """
     if table is None:
         return
     # One C-level itemgetter for the whole table instead of a dict comprehension per row
@@ -303,6 +240,8 @@ def rows_of(
             for key, col in table.columns.items():
                 if (row, col) in table.bad_formulas:
                     values[key] = ""
+                    if key in own:
+                        continue
                     problems.append(
                         Problem(
                             table.sheet,

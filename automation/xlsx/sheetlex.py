@@ -29,7 +29,7 @@ MAIN_NAMESPACES = (
 )
 # Attributes of a start tag: any name, either quote, any whitespace; then "/>" or ">".
 _ATTRS = rb"((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
-_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml\b.*?\?>", re.S)
+DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml\b.*?\?>", re.S)
 _ROOT = re.compile(rb"<([^\s/>!?]+)" + _ATTRS)
 _REF = re.compile(rb"\$?([A-Za-z]{1,3})\$?(\d+)")
 _MARKUP_DECLARATION = re.compile(rb"<[!?]")  # comment, CDATA, DTD or processing instruction
@@ -38,7 +38,7 @@ _NAME_END = frozenset(b" \t\r\n/>")
 
 def plain(xml: bytes) -> bytes:
     """Return the sheet in the form the byte scanner reads exactly (usually ``xml`` itself)."""
-    declaration = _DECLARATION.match(xml)
+    declaration = DECLARATION.match(xml)
     if _MARKUP_DECLARATION.search(xml, declaration.end() if declaration else 0) is None:
         return xml  # one pass over the bytes: the usual case
     if b"<!DOCTYPE" in xml:
@@ -62,7 +62,7 @@ def main_prefix(xml: bytes) -> bytes:
     its content redeclares that prefix or spells cells with a second prefix (no program
     does either; positions could not be trusted).
     """
-    declaration = _DECLARATION.match(xml)
+    declaration = DECLARATION.match(xml)
     root = _ROOT.search(xml, declaration.end() if declaration else 0)
     if root is None:
         raise ValueError("worksheet has no root element")
@@ -123,13 +123,16 @@ def sheet_data(xml: bytes, prefix: bytes) -> tuple[re.Match, int, int]:
     return m, m.end(), close.start()
 
 
-def rows(xml: bytes, start: int, end: int, prefix: bytes):
-    """Yield (row number, start-tag match, element end) of each <row> in xml[start:end]."""
+def rows(xml: bytes, start: int, end: int, prefix: bytes, previous: int = 0):
+    """Yield (row number, start-tag match, element end) of each <row> in xml[start:end].
+
+    ``previous`` is the number of the row before ``start`` (for rows without ``r``).
+    """
     opening, closing = b"<" + prefix + b"row", b"</" + prefix + b"row"
     n, k = len(opening), len(closing)
     tag = start_tag(prefix, b"row")
     quick = _quick_row_number(prefix)
-    number = 0
+    number = previous
     pos = start
     while True:
         i = xml.find(opening, pos, end)

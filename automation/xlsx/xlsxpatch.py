@@ -29,6 +29,8 @@ from automation.models import GeneratedSheet, WritePlan
 from automation.xlsx.sharedformula import SharedFormulaStuck
 from automation.xlsx.sheetgen import chart_xml, drawing_xml, worksheet_xml
 from automation.xlsx.sheetxml import (
+    MAX_COL,
+    MAX_ROW,
     FormulaInTheWay,
     attributes,
     column_styles,
@@ -163,8 +165,15 @@ def _group_writes(
             for col, value in enumerate(values, start=1):
                 if value is not None and value != "":
                     writes[name][last + offset][col] = value
-    for name in writes:
+    for name, rows in writes.items():
         _require(book, name)
+        far = max(rows, default=0), max((max(cols) for cols in rows.values()), default=0)
+        if far[0] > MAX_ROW or far[1] > MAX_COL:
+            raise errors.WriteFailed(
+                f"“{name}”表已没有位置：要写入的单元格超出了 Excel 的最后一行（第 {MAX_ROW} 行）"
+                f"或最后一列（XFD 列），本次没有写入",
+                "请删除该表最下方或最右侧无用的内容后再试",
+            )
     return writes
 
 
