@@ -266,3 +266,84 @@ def test_a_file_size_limit_write_error_leaves_the_original(ledger):
     assert proc.returncode == errors.WriteFailed.exit_code, proc.stderr
     assert "文件大小超出系统限制" in proc.stdout and "原工作簿未改动" in proc.stdout
     _assert_intact(ledger, original)
+
+
+# --- read-only and symlinked ledgers (tests run as root, where mode 444 stops no write) ---------
+
+
+@pytest.mark.parametrize("mode", [0o444, 0o555, 0o044])
+def test_a_read_only_ledger_is_refused_and_left_as_it_is(ledger, mode):
+    original = ledger.read_bytes()
+    ledger.chmod(mode)
+    try:
+        with pytest.raises(errors.WriteFailed, match="只读") as info:
+            safety.write_atomically(
+                ledger, safety.fingerprint(ledger), _produce(ledger), backups_kept=10
+            )
+        assert "取消" in str(info.value)
+        assert ledger.stat().st_mode & 0o777 == mode
+        _assert_intact(ledger, original)
+        assert not (ledger.parent / ".duban" / "backups").exists()
+    finally:
+        ledger.chmod(0o644)
+
+
+def test_a_refresh_of_a_read_only_ledger_says_so_in_chinese(tmp_path):
+    from click.testing import CliRunner
+
+    from automation.cli import cli
+    from tests.fixtures_xlsx import TODAY, good_row, write_ledger
+
+    path = write_ledger(tmp_path / "台账.xlsx", [good_row(1)])
+    original = path.read_bytes()
+    path.chmod(0o444)
+    result = CliRunner().invoke(cli, ["refresh", str(path), "--today", TODAY.isoformat()])
+    assert result.exit_code == errors.WriteFailed.exit_code, result.output
+    assert "只读" in result.output and "Traceback" not in result.output
+    assert path.read_bytes() == original and path.stat().st_mode & 0o777 == 0o444
+
+
+@pytest.mark.parametrize("relative", [True, False])
+def test_a_symlinked_ledger_is_written_through_to_its_target(tmp_path, workbook_bytes, relative):
+    store = tmp_path / "共享盘" / "台账"
+    store.mkdir(parents=True)
+    target = store / "督查台账.xlsm"
+    target.write_bytes(workbook_bytes)
+    desk = tmp_path / "桌面"
+    desk.mkdir()
+    link = desk / "督查台账.xlsm"
+    link.symlink_to(os.path.relpath(target, desk) if relative else target)
+    backup = safety.write_atomically(
+        link, safety.fingerprint(link), _produce(link), backups_kept=10, now=NOW
+    )
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert openpyxl.load_workbook(target)["督办事项"]["X2"].value == "逾期"
+    assert target.read_bytes() != workbook_bytes
+    assert backup.read_bytes() == workbook_bytes and not backup.is_symlink()
+    assert not list(store.glob(".~duban-*")) and not list(desk.glob(".~duban-*"))
+
+
+def test_a_symlinked_ledger_open_at_its_target_is_refused(tmp_path, workbook_bytes):
+    target = tmp_path / "store" / "督查台账.xlsm"
+    target.parent.mkdir()
+    target.write_bytes(workbook_bytes)
+    link = tmp_path / "link.xlsm"
+    link.symlink_to(target)
+    (target.parent / ".~lock.督查台账.xlsm#").write_text("owner")
+    with pytest.raises(errors.LedgerLocked):
+        safety.write_atomically(link, safety.fingerprint(link), _produce(link), backups_kept=0)
+    assert target.read_bytes() == workbook_bytes and link.is_symlink()
+
+
+def test_a_refresh_through_a_symlink_keeps_the_link(tmp_path):
+    from automation.refresh import refresh
+    from tests.fixtures_xlsx import TODAY, good_row, write_ledger
+
+    target = write_ledger(tmp_path / "真实位置.xlsx", [good_row(1), good_row(2)])
+    link = tmp_path / "快捷方式.xlsx"
+    link.symlink_to(target.name)
+    refresh(link, today=TODAY)
+    refresh(link, today=TODAY)
+    assert link.is_symlink()
+    headers = [c.value for c in openpyxl.load_workbook(target)["督办事项"][1]]
+    assert "计算状态" in headers

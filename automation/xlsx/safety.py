@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,6 +85,29 @@ def check_not_open(path: Path) -> None:
         )
 
 
+def check_writable(path: Path) -> None:
+    """Raise WriteFailed when the workbook is read-only (mode bits or the Windows attribute).
+
+    Checked from the mode bits, not by trying: root (and a file's owner, through a
+    rename) can replace a read-only file, and someone marked it so on purpose.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise _write_error(e, path, "写入") from e
+    read_only = not st.st_mode & stat.S_IWUSR or bool(
+        getattr(st, "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_READONLY", 0)
+    )
+    if not read_only and not os.access(path, os.W_OK):  # another user's file, a read-only disk
+        raise _write_error(OSError(errno.EACCES, "Permission denied"), path, "写入")
+    if read_only:
+        raise errors.WriteFailed(
+            f"工作簿“{Path(path).name}”是只读文件（设置了“只读”属性或没有写权限），duban 不会改写它，本次没有写入",
+            "如确需刷新，请在文件属性中取消“只读”（Linux 上执行 chmod u+w），或把台账另存为可写的副本后再刷新",
+            path=str(path),
+        )
+
+
 def check_unchanged(path: Path, expected: Fingerprint) -> None:
     """Raise LedgerChanged when the file's content is no longer what was read."""
     if not fingerprint(path).same_content(expected):
@@ -102,10 +126,18 @@ def write_atomically(
     backups_kept: int = 10,
     now: datetime | None = None,
 ) -> Path | None:
-    """Replace ``path`` with what ``produce`` writes, or leave it untouched; return the backup."""
+    """Replace ``path`` with what ``produce`` writes, or leave it untouched; return the backup.
+
+    A read-only ledger is refused. A symbolic link is written through: the file it points
+    to is replaced (the temp file is made beside it, so the rename stays atomic) and the
+    link stays a link; backups go beside the path given, as history and outputs do.
+    """
     path = Path(path)
-    folder = path.parent
-    check_not_open(path)
+    target = Path(os.path.realpath(path))
+    folder = target.parent
+    check_writable(path)
+    for name in dict.fromkeys((path, target)):
+        check_not_open(name)
     check_unchanged(path, expected)
     _sweep_stale_temps(folder)
     backup = make_backup(path, backups_kept, now or datetime.now()) if backups_kept > 0 else None
@@ -113,10 +145,11 @@ def write_atomically(
     try:
         produce(tmp)
         _fsync_file(tmp)
-        shutil.copymode(path, tmp)
-        check_not_open(path)
+        shutil.copymode(target, tmp)
+        for name in dict.fromkeys((path, target)):
+            check_not_open(name)
         check_unchanged(path, expected)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
         _fsync_dir(folder)
     except OSError as e:
         raise _write_error(e, path, "写入") from e
