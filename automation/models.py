@@ -210,6 +210,9 @@ class Ledger:
     # commands never reopen the workbook to find where to append.
     layouts: dict[str, SheetLayout] = field(default_factory=dict)
     sheet_names: list[str] = field(default_factory=list)  # every worksheet, in workbook order
+    # The generated sheets as found (schema name -> grid of values from A1), so a refresh
+    # keeps what staff typed beside or below the generated block (staffnotes.py).
+    generated: dict[str, list[list[object]]] = field(default_factory=dict)
 
     def sheet(self, name: str) -> LedgerSheet:
         """Return the ledger sheet called ``name`` (the template's 督办事项 when there is none)."""

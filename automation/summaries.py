@@ -13,7 +13,7 @@ from itertools import repeat
 
 from openpyxl.utils.cell import get_column_letter
 
-from automation import errors, schema
+from automation import errors, schema, staffnotes
 from automation.models import (
     CellWrite,
     GeneratedSheet,
@@ -32,24 +32,38 @@ OPEN = schema.OPEN_STATUSES
 
 ID_HEADER = next(c.header for c in schema.LEDGER_INPUT_COLUMNS if c.key == "id")
 MAX_COLUMNS = 16_384  # Excel's last column, XFD
+NO_PROBLEMS = "未发现问题"  # 校验问题's one line when there is nothing to fix
 PERCENT = "0.0%"
 DATE = "yyyy-mm-dd"
 
 
 def build_plan(ledger: Ledger, outcome: Outcome, *, now: datetime) -> WritePlan:
-    """Build everything one refresh writes: computed columns, assigned 编号, summary sheets."""
+    """Build everything one refresh writes: computed columns, assigned 编号, summary sheets.
+
+    What staff typed beside or below the previous generated sheets is carried into the new
+    ones (staffnotes); a note whose row is gone is listed in the new 校验问题. Those lines
+    are the write's own: ``duban check`` (which writes nothing) does not list them.
+    """
     pairs = list(zip(ledger.items, outcome.results, strict=True))
     placed = {sheet.name: _within_excel(sheet, ledger) for sheet in ledger.sheets}
+    sheets = [
+        summary_sheet(pairs, ledger),
+        ranking_sheet(outcome),
+        overdue_sheet(pairs, ledger),
+        due_soon_sheet(pairs, ledger),
+    ]
+    lost = [
+        p for sheet in sheets for p in staffnotes.carry(sheet, ledger.generated.get(sheet.name))
+    ]
+    problems = [*ledger.problems, *outcome.problems, *lost]
+    previous = ledger.generated.get(schema.PROBLEMS)
+    lost = staffnotes.orphans(problems_sheet(problems), previous, {NO_PROBLEMS})
+    sheets.append(problems_sheet([*problems, *lost]))
+    staffnotes.carry(sheets[-1], previous, {NO_PROBLEMS})
     return WritePlan(
         cells=ledger_cells(ledger, outcome.results, now=now),
         formula_columns={name: frozenset(cols.values()) for name, cols in placed.items()},
-        sheets=[
-            summary_sheet(pairs, ledger),
-            ranking_sheet(outcome),
-            overdue_sheet(pairs, ledger),
-            due_soon_sheet(pairs, ledger),
-            problems_sheet([*ledger.problems, *outcome.problems]),
-        ],
+        sheets=sheets,
     )
 
 
@@ -341,5 +355,5 @@ def problems_sheet(problems) -> GeneratedSheet:
     rows: list[list[object]] = [["表", "单元格", "问题", "修改建议"]]
     rows.extend([p.sheet, p.where, p.message, p.fix] for p in problems)
     if len(rows) == 1:
-        rows.append(["", "", "未发现问题", ""])
+        rows.append(["", "", NO_PROBLEMS, ""])
     return GeneratedSheet(schema.PROBLEMS, rows, (0,), (12, 16, 60, 50))

@@ -176,6 +176,41 @@ def test_live_writer_gives_the_same_cells_as_the_file_refresh(ledger, tmp_path):
     assert all((live_dir / x.file).exists() for x in report.letters)
 
 
+def test_live_writer_keeps_what_staff_typed_into_a_generated_sheet(ledger, tmp_path):
+    """Notes beside and below 逾期清单, typed with another program, survive both writers alike."""
+    import openpyxl
+
+    from automation import schema
+
+    (tmp_path / "first").mkdir()
+    noted = Path(shutil.copy(ledger, tmp_path / "first" / ledger.name))
+    refresh.refresh(noted, today=TODAY, now=NOW)  # the generated sheets as a refresh writes them
+    wb = openpyxl.load_workbook(noted)
+    overdue = wb[schema.OVERDUE_LIST]
+    width = max(c for c in range(1, overdue.max_column + 1) if overdue.cell(1, c).value)
+    item = overdue.cell(3, 1).value
+    overdue.cell(3, width + 2, "已电话督促")
+    overdue.cell(overdue.max_row + 2, 1, "以上事项周五前反馈")
+    wb.save(noted)
+    live_dir, file_dir = tmp_path / "live", tmp_path / "file"
+    live_dir.mkdir()
+    file_dir.mkdir()
+    live_path = Path(shutil.copy(noted, live_dir / ledger.name))
+    file_path = Path(shutil.copy(noted, file_dir / ledger.name))
+
+    payload = payload_from(live_path)
+    book = xw.Book(json=payload)
+    button.refresh_book(book, live_path, ledger_path=live_path, today=TODAY, now=NOW)
+    live = apply_actions(payload, book.json()["actions"])
+    refresh.refresh(file_path, today=TODAY, now=NOW)
+    expected = file_cells(file_path)
+    assert live[schema.OVERDUE_LIST] == expected[schema.OVERDUE_LIST]
+    cells = expected[schema.OVERDUE_LIST]
+    row = next(r for (r, c), v in cells.items() if c == 0 and v == item)
+    assert cells[row, width + 1] == "已电话督促"
+    assert "以上事项周五前反馈" in {v for (r, c), v in cells.items() if c == 0}
+
+
 def count_runs(rows: list[int]) -> int:
     return sum(1 for i, r in enumerate(sorted(rows)) if i == 0 or r != sorted(rows)[i - 1] + 1)
 

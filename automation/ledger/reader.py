@@ -69,6 +69,7 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
         ledger_tables, ledger.unread = find_ledger_tables(
             workbook, names, hidden, formulas, ledger.problems
         )
+        ledger.generated = _generated_sheets(workbook, names, formulas)
     ledger.units = _read_units(tables[schema.UNITS], ledger.problems)
     ledger.settings = _read_settings(tables[schema.SETTINGS], ledger.problems)
     ledger.calendar_overrides = _read_calendar(tables[schema.CALENDAR], ledger.problems, today)
@@ -289,6 +290,17 @@ def _table(workbook, names: list[str], sheet: str, formulas: SheetScan) -> Table
         return None
     table = load_table(workbook, name, schema.SHEET_COLUMNS[sheet], formulas, min_matches=2)
     return table if table.header_row else None
+
+
+def _generated_sheets(workbook, names: list[str], scan: SheetScan) -> dict[str, list[list[object]]]:
+    """Return the values of the sheets a refresh regenerates, by schema name, as grids from A1."""
+    found = {}
+    for name in names:
+        key = header_key(name)
+        if key in schema.GENERATED_SHEETS and key not in found:
+            scan.check(name)
+            found[key] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return found
 
 
 # --- the small sheets ----------------------------------------------------------------------
