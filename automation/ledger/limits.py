@@ -1,4 +1,4 @@
-"""How much of a ledger duban agrees to unpack and read, checked before anything is read.
+"""How much of a ledger duban agrees to unpack and read, and room left in Excel's grid.
 
 A workbook is a zip: 1 MB on disk can inflate to gigabytes (a zip bomb), and one value in
 the last cell (XFD1048576) makes a sheet's range 17 billion cells, which the reader
@@ -16,14 +16,21 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from automation import schema
 from automation.errors import ConfigError, LedgerUnreadable
+from automation.models import Problem
+
+if TYPE_CHECKING:
+    from automation.ledger.sheet_table import Table
 
 ENV_VAR = "DUBAN_LEDGER_MAX_MB"
 CONFIG_NAME = "duban.toml"
 DEFAULT_MB = 512
 # calamine holds every cell of a sheet's used range (empty ones too) in 32 bytes.
 CELL_BYTES = 32
+MAX_COLUMNS = 16_384  # Excel's last column, XFD
 SETTING_HINT = (
     f"如确是超大台账，请在台账所在文件夹的 {CONFIG_NAME} 中写入 [ledger] 一节的 max_mb = 2048"
     f"（单位 MB），或设置环境变量 {ENV_VAR}=2048，然后重试"
@@ -126,3 +133,26 @@ def check_range(path: Path, sheet: str, cells: int, far: list[str], limits: Limi
         f"如 {where} 中的内容是误填的，请删除它（或删除所在的整行、整列）后保存再试；{SETTING_HINT}",
         path=str(path),
     )
+
+
+def room_problems(table: Table) -> list[Problem]:
+    """Name the cell that leaves no room right of it for the columns a refresh must add.
+
+    The computed columns missing from a ledger sheet, and an 编号 column when it has none,
+    go right of its last used column; Excel ends at XFD (16 384 columns).
+    """
+    missing = [c.header for c in schema.LEDGER_COMPUTED_COLUMNS if c.key not in table.columns]
+    if "id" not in table.columns:
+        missing.insert(0, "编号")
+    used = max([table.max_col, *table.columns.values()])
+    if not missing or used + len(missing) <= MAX_COLUMNS:
+        return []
+    return [
+        Problem(
+            table.sheet,
+            table.max_col_cell,
+            f"该单元格在第 {used} 列，右侧放不下 {len(missing)} 个刷新要添加的列"
+            f"（Excel 最多 {MAX_COLUMNS} 列，到 XFD 列为止），刷新不能写回台账",
+            f"请把该单元格的内容移到左侧的空列，或在表头中加上这些列名：{'、'.join(missing)}",
+        )
+    ]

@@ -19,7 +19,7 @@ from automation import schema
 from automation.errors import LedgerUnreadable
 from automation.ledger.ledger_rows import SheetContext, read_items
 from automation.ledger.ledger_sheets import find_ledger_tables, sheet_reading, year_hint
-from automation.ledger.limits import Limits, check_package, limits_for
+from automation.ledger.limits import Limits, check_package, limits_for, room_problems
 from automation.ledger.normalize import (
     assign_ids,
     clean,
@@ -43,7 +43,6 @@ from automation.settings import Settings
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _CELL = re.compile(r"([A-Z]*)(\d*)(?::(\d+))?")
-MAX_COLUMNS = 16_384  # Excel's last column, XFD
 CALENDAR_KINDS = {"休": False, "休息": False, "放假": False, "班": True, "上班": True, "补班": True}
 
 
@@ -79,7 +78,7 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
     calendar = WorkCalendar(ledger.calendar_overrides)
     id_formulas: set[tuple[str, int]] = set()  # (sheet, row) whose 编号 cell is a formula
     for table in ledger_tables:
-        _check_room(table, ledger.problems)
+        ledger.problems.extend(room_problems(table))
         id_col = table.columns.get("id")
         id_formulas.update((table.sheet, r) for r, c in table.formula_cells if c == id_col)
         year = year_hint(table)
@@ -131,28 +130,6 @@ def _settle_ids(ledger: Ledger, today: date, formulas: set[tuple[str, int]]) -> 
                 f"没有“编号”列：刷新时将在 {columns[sheet.name]} 列添加“编号”列并为各事项编号，"
                 "此后排序、插行都能跟住每个事项"
             )
-
-
-def _check_room(table: Table, problems: list[Problem]) -> None:
-    """Report the cell that leaves no room right of it for the columns a refresh must add.
-
-    The computed columns missing from the sheet, and an 编号 column when it has none, go
-    right of its last used column; Excel ends at XFD (16 384 columns).
-    """
-    missing = [c.header for c in schema.LEDGER_COMPUTED_COLUMNS if c.key not in table.columns]
-    if "id" not in table.columns:
-        missing.insert(0, "编号")
-    used = max([table.max_col, *table.columns.values()])
-    if missing and used + len(missing) > MAX_COLUMNS:
-        problems.append(
-            Problem(
-                table.sheet,
-                table.max_col_cell,
-                f"该单元格在第 {used} 列，右侧放不下 {len(missing)} 个刷新要添加的列"
-                f"（Excel 最多 {MAX_COLUMNS} 列，到 XFD 列为止），刷新不能写回台账",
-                f"请把该单元格的内容移到左侧的空列，或在表头中加上这些列名：{'、'.join(missing)}",
-            )
-        )
 
 
 def _layout(table: Table) -> SheetLayout:
