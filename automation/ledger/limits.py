@@ -87,11 +87,11 @@ def _megabytes(value: object, where: str) -> int:
 def check_package(path: Path, limits: Limits) -> None:
     """Refuse a workbook whose members unpack beyond the limit, or whose sizes lie.
 
-    The declared sizes are summed first (nothing inflated); the small parts the reader
-    inflates whole when opening the workbook (XML and relationships, shared strings
-    included) are then read with zipfile, which stops at the declared size and checks
-    the CRC, so a member that lies about its size is caught. Worksheets are checked the
-    same way when they are scanned (``SheetScan``).
+    The declared sizes are summed first (nothing inflated); the parts the reader inflates
+    whole when opening the workbook (workbook, relationships, shared strings, styles) are
+    then read with zipfile, which stops at the declared size and checks the CRC, so a
+    member that lies about its size is caught. Worksheets are checked the same way when
+    they are scanned (``SheetScan``); parts the reader never opens cannot hurt it.
     """
     try:
         z = zipfile.ZipFile(path)
@@ -109,7 +109,7 @@ def check_package(path: Path, limits: Limits) -> None:
                     path=str(path),
                 )
             for info in infos:
-                if info.filename.endswith((".xml", ".rels")) and "worksheets/" not in info.filename:
+                if _read_on_open(info.filename):
                     with z.open(info) as member:
                         while member.read(1 << 20):
                             pass
@@ -119,6 +119,15 @@ def check_package(path: Path, limits: Limits) -> None:
             "请用 Excel 或 WPS 打开后另存为 .xlsx 再试，或改用备份",
             path=str(path),
         ) from None
+
+
+def _read_on_open(name: str) -> bool:
+    """Tell whether calamine inflates a member whole when it opens the workbook."""
+    base = name.rsplit("/", 1)[-1].lower()
+    return base.endswith(".rels") or base in _OPENED
+
+
+_OPENED = {"[content_types].xml", "workbook.xml", "sharedstrings.xml", "styles.xml"}
 
 
 def check_range(path: Path, sheet: str, cells: int, far: list[str], limits: Limits) -> None:
