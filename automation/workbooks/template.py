@@ -20,7 +20,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from automation import schema, settings
+from automation import __version__, schema, settings
 from automation.errors import DubanError
 from automation.schema import Light, Status
 
@@ -57,6 +57,11 @@ OVERDUE_ROW_FILL = "FFC7CE"
 OVERDUE_STATUS = Status.OVERDUE
 
 PROGRESS_INPUT_HINT = "填写完成百分比，如 80%、0.8 或 80 均可"
+# A note (comment) on 参数设置's first header: visible on hover, never read as a setting.
+VERSION_NOTE = (
+    f"本台账由 duban {__version__} 生成（此处只是说明，不是参数）。"
+    "本机已安装的 duban 版本可运行 duban --version 查看。"
+)
 
 
 def build_template(directory: Path, *, force: bool = False) -> Path:
@@ -356,6 +361,7 @@ def _set_up_settings(ws: Worksheet) -> None:
             _add_list_validation(ws, cell, spec.choices, spec.name)
     ws.freeze_panes = "B2"
     set_filter_range(ws, len(settings.SPECS) + 1)
+    ws["A1"].comment = Comment(VERSION_NOTE, "duban", width=260, height=80)
 
 
 def _set_up_calendar(ws: Worksheet) -> None:

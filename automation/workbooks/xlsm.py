@@ -24,7 +24,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from automation import schema
+from automation import __version__, schema
 from automation.errors import TemplateError
 from automation.models import GeneratedSheet, WritePlan
 from automation.workbooks import vba
@@ -51,7 +51,9 @@ DESKTOP_FILE = "刷新台账.desktop"
 CONFIG_KEYS = (
     (
         "INTERPRETER_WIN",
-        r"Windows 上装有 duban 的 Python 解释器完整路径，如 C:\duban\.venv\Scripts\pythonw.exe；留空则用系统 PATH 中的 python",
+        r"Windows 上装有 duban 的 Python 解释器完整路径，如 C:\duban\.venv\Scripts\pythonw.exe。"
+        r"用 duban 安装包的“安装.cmd”安装的电脑请留空：留空时按本机 %USERPROFILE%\.xlwings\xlwings.conf "
+        "中安装程序写好的 INTERPRETER 设置运行，那里也没有时用系统 PATH 中的 python",
     ),
     (
         "INTERPRETER_MAC",
@@ -64,10 +66,12 @@ CONFIG_KEYS = (
 )
 CONFIG_NOTES = (
     "说明：A、B 两列由 xlwings 读取（A 列为设置名，B 列为值），请勿改写 A 列的设置名，也不要在其间插入空行。",
-    "本表的设置优先：某项在本表中留空时用默认值（python），不再读取本机 %USERPROFILE%\\.xlwings\\xlwings.conf 中的同名设置；"
-    "要改用本机的配置文件，请删除本表中对应的行。",
+    "本表的设置优先：某项在本表中有一行（即使留空），xlwings 就不再读取本机 %USERPROFILE%\\.xlwings\\xlwings.conf 中的同名设置；"
+    "要改用本机的配置文件，请删除本表中对应的行。例外：INTERPRETER_WIN 留空时，xlwings 改读本机配置文件中的 INTERPRETER 一项"
+    "（本表没有这一行），所以用安装程序安装的电脑无需填写解释器。",
     "WPS 表格和 LibreOffice 不用 xlwings：在其中点击“刷新台账”会保存并关闭台账，由同一文件夹中的刷新程序"
     "（Windows 为“刷新台账.cmd”，Linux 为“刷新台账.sh”）刷新后自动重新打开。",
+    f"本台账由 duban {__version__} 生成；本机已安装的版本可运行 duban --version 查看。",
 )
 
 
