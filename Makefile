@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 TODAY ?=
 
-.PHONY: demo test venv dev sysdeps lint bench clean workbook
+.PHONY: demo test venv dev sysdeps lint bench clean workbook dist
 
 $(BIN)/duban: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,12 @@ workbook: venv
 	$(BIN)/duban init workbook --xlsm --force
 	$(BIN)/duban init workbook --force
 
+# The offline install bundle for 政务内网 PCs: dist/duban-<version>-offline/ and its .zip (wheels
+# for Windows x64 and Linux x86_64/aarch64, CPython 3.11/3.12; downloads cached in
+# ~/.cache/duban/offline-wheels). `make dist REFRESH=1` asks the index for newer releases.
+dist: dev
+	$(BIN)/python scripts/build_offline.py --dest dist $(if $(REFRESH),--refresh)
+
 lint: dev
 	$(BIN)/ruff check automation tests bench
 	$(BIN)/ruff format --check automation tests bench
@@ -52,4 +58,4 @@ bench: dev
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(DEMO_DIR) build dist *.egg-info .pytest_cache

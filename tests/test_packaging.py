@@ -17,6 +17,7 @@ def test_wheel_carries_templates_and_macros_and_the_installed_code_finds_them(tm
         ".git",
         ".venv",
         "build",
+        "dist",
         "demo",
         "*.egg-info",
         "__pycache__",
