@@ -51,8 +51,8 @@ dist: dev
 	$(BIN)/python scripts/build_offline.py --dest dist $(if $(REFRESH),--refresh)
 
 lint: dev
-	$(BIN)/ruff check automation tests bench
-	$(BIN)/ruff format --check automation tests bench
+	$(BIN)/ruff check automation tests bench scripts
+	$(BIN)/ruff format --check automation tests bench scripts
 
 bench: dev
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

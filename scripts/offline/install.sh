@@ -70,14 +70,26 @@ say "[2/5] 核对安装包文件……"
     fail "安装包不完整或已损坏：请重新拷贝整个安装包后再运行。"
 
 say "[3/5] 建立 duban 专用的 Python 环境……"
-"$py" -m venv --clear --without-pip "$venv" >>"$log" 2>&1 ||
+# The installed environment is set aside, not deleted, until the new one works.
+old=$venv-old
+restore_old() {
+    if [ -d "$old" ]; then rm -rf "$venv" && mv "$old" "$venv" && say "已恢复原来安装的 duban。"; fi
+}
+rm -rf "$old"
+if [ -d "$venv" ]; then mv "$venv" "$old" || fail "无法移动原来的安装 $venv。"; fi
+"$py" -m venv --without-pip "$venv" >>"$log" 2>&1 || {
+    restore_old
     fail "无法建立 Python 环境 $venv（详细原因见安装日志）。"
+}
 
 say "[4/5] 安装 duban $version 及其依赖（不联网，约需一两分钟）……"
 for pip_wheel in "$here"/wheels/pip-*.whl; do :; done  # pip runs from its own wheel: no ensurepip needed
 "$venv/bin/python" "$pip_wheel/pip" install --no-index --find-links "$here/wheels" pip "duban==$version" >>"$log" 2>&1 &&
-    "$venv/bin/duban" --version >>"$log" 2>&1 ||
+    "$venv/bin/duban" --version >>"$log" 2>&1 || {
+    restore_old
     fail "安装 duban 时出错，详细原因在安装日志的最后几行。"
+}
+rm -rf "$old"
 
 say "[5/5] 设置 duban 命令和桌面快捷方式……"
 mkdir -p "$bin_dir" && ln -sf "$venv/bin/duban" "$bin_dir/duban" && say "      已完成：duban 命令（$bin_dir/duban）"

@@ -13,6 +13,7 @@ set "LEDGER=%~f1"
 if not defined LOCALAPPDATA goto no_appdata
 set "DUBAN_HOME=%LOCALAPPDATA%\duban"
 set "VENV=%LOCALAPPDATA%\duban\.venv"
+set "OLD=%LOCALAPPDATA%\duban\.venv-old"
 set "LOG=%LOCALAPPDATA%\duban\安装日志.txt"
 set "PROBE=%TEMP%\duban-python-%RANDOM%.txt"
 rem tools\install_helper.py writes what it does to the screen and to this log
@@ -57,7 +58,12 @@ echo [2/5] 核对安装包文件……
 if errorlevel 1 goto bad_bundle
 
 echo [3/5] 建立 duban 专用的 Python 环境……
-"%PY%" -m venv --clear --without-pip "%VENV%" >>"%LOG%" 2>&1
+rem The installed environment is set aside, not deleted, until the new one works. Windows
+rem refuses to rename a folder while a program runs from it (Excel's button, a scheduled task).
+if exist "%OLD%" rmdir /s /q "%OLD%"
+if exist "%VENV%" ren "%VENV%" ".venv-old" >>"%LOG%" 2>&1
+if exist "%VENV%" goto in_use
+"%PY%" -m venv --without-pip "%VENV%" >>"%LOG%" 2>&1
 if errorlevel 1 goto no_venv
 
 echo [4/5] 安装 duban @VERSION@ 及其依赖（不联网，约需一两分钟）……
@@ -68,6 +74,7 @@ if not defined PIP_WHEEL goto bad_bundle
 if errorlevel 1 goto pip_failed
 "%VENV%\Scripts\duban.exe" --version >>"%LOG%" 2>&1
 if errorlevel 1 goto pip_failed
+if exist "%OLD%" rmdir /s /q "%OLD%"
 
 echo [5/5] 设置 duban 命令、Excel 按钮和桌面快捷方式……
 "%VENV%\Scripts\python.exe" "%BUNDLE%\tools\install_helper.py" windows "%DUBAN_HOME%" "%LEDGER%"
@@ -120,6 +127,21 @@ echo   也可以把 python-3.12.10-amd64.exe 放进本文件夹，再运行本�
 >>"%LOG%" echo 没有找到可用的 Python 3.12 或 3.11（64 位）。
 goto failed
 
+:in_use
+echo.
+echo 原来安装的 duban 正在使用中（Excel 的“刷新台账”按钮、计划任务或命令行窗口）。
+echo 请关闭 Excel 和正在运行的 duban 后重新运行本程序；原来的安装保持不变。
+>>"%LOG%" echo 原安装正在使用中，未改动。
+goto failed
+
+:restore_old
+rem Put the environment that worked back in place of the one that failed.
+if not exist "%OLD%" exit /b 0
+if exist "%VENV%" rmdir /s /q "%VENV%"
+ren "%OLD%" ".venv" >>"%LOG%" 2>&1
+echo 已恢复原来安装的 duban。
+exit /b 0
+
 :not_unpacked
 echo.
 echo 找不到 wheels 文件夹：请先把压缩包全部解压（右键“全部解压缩”），
@@ -144,13 +166,14 @@ goto failed
 
 :no_venv
 echo.
-echo 无法建立 Python 环境 "%VENV%"。
-echo 如果 Excel 正在用 duban（或计划任务正在运行），请关闭后重新运行本程序。
+echo 无法建立 Python 环境 "%VENV%"，详细原因在安装日志的最后几行。
+call :restore_old
 goto failed
 
 :pip_failed
 echo.
 echo 安装 duban 时出错，详细原因在安装日志的最后几行。
+call :restore_old
 goto failed
 
 :failed
