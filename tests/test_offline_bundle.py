@@ -249,7 +249,7 @@ def test_install_sh_installs_the_command_and_the_desktop_shortcut(bundle, tmp_pa
         env=env,
     )
     assert still.stdout.strip() == f"duban {VERSION}"
-    assert not (data / ".venv-old").exists()
+    assert not (data / "venv-old").exists()
 
 
 # --- resolving for the other targets ------------------------------------------------------------

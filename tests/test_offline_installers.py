@@ -117,17 +117,17 @@ def test_the_helper_writes_ascii_paths_keeps_other_xlwings_settings_and_adds_pat
     helper = load_script(assets / "tools" / "install_helper.py")
     environ = {"LOCALAPPDATA": r"C:\Users\张三\AppData\Local", "USERPROFILE": r"C:\Users\张三"}
     pythonw = helper.env_form(
-        r"C:\Users\张三\AppData\Local\duban\.venv\Scripts\pythonw.exe", environ
+        r"C:\Users\张三\AppData\Local\duban\venv\Scripts\pythonw.exe", environ
     )
-    assert pythonw == r"%LOCALAPPDATA%\duban\.venv\Scripts\pythonw.exe"
+    assert pythonw == r"%LOCALAPPDATA%\duban\venv\Scripts\pythonw.exe"
     assert helper.env_form(r"D:\duban\pythonw.exe", environ) == r"D:\duban\pythonw.exe"
     old = b'"LICENSE_KEY","abc"\r\n"interpreter","C:\\old\\python.exe"\r\n"INTERPRETER_WIN","C:\\x.exe"\n"CONDA PATH",""\r\n'
     conf = helper.xlwings_conf(old, pythonw)
     lines = conf.split(b"\r\n")
     assert lines == [
         b'"LICENSE_KEY","abc"', b'"CONDA PATH",""',
-        b'"INTERPRETER_WIN","%LOCALAPPDATA%\\duban\\.venv\\Scripts\\pythonw.exe"',
-        b'"INTERPRETER","%LOCALAPPDATA%\\duban\\.venv\\Scripts\\pythonw.exe"', b"",
+        b'"INTERPRETER_WIN","%LOCALAPPDATA%\\duban\\venv\\Scripts\\pythonw.exe"',
+        b'"INTERPRETER","%LOCALAPPDATA%\\duban\\venv\\Scripts\\pythonw.exe"', b"",
     ]  # fmt: skip
     assert helper.xlwings_conf(conf, pythonw) == conf  # running the installer again changes nothing
     expand = lambda p: p.replace("%LOCALAPPDATA%", environ["LOCALAPPDATA"])  # noqa: E731
@@ -138,22 +138,22 @@ def test_the_helper_writes_ascii_paths_keeps_other_xlwings_settings_and_adds_pat
         helper.path_with(r"c:\users\张三\appdata\local\DUBAN\bin\;C:\x", helper.BIN_ENTRY, expand)
         is None
     )
-    assert helper.shim_text(r"%LOCALAPPDATA%\duban\.venv\Scripts\duban.exe") == (
-        '@"%LOCALAPPDATA%\\duban\\.venv\\Scripts\\duban.exe" %*\r\n'
+    assert helper.shim_text(r"%LOCALAPPDATA%\duban\venv\Scripts\duban.exe") == (
+        '@"%LOCALAPPDATA%\\duban\\venv\\Scripts\\duban.exe" %*\r\n'
     )
 
 
 def test_a_blank_interpreter_row_in_the_workbook_falls_back_to_the_users_xlwings_conf():
     """The installer's xlwings.conf reaches the button only through xlwings' legacy INTERPRETER key.
 
-    The xlwings VBA module put into the workbook reads the sheet first and stops at a row even
+    The xlwings VBA module put into the workbook (as Excel for Windows compiles it) reads the sheet first and stops at a row even
     when its value is blank; a blank INTERPRETER_WIN then falls back to INTERPRETER, which the
     sheet must not have, so the user's file (written by 安装.cmd) answers.
     """
     source = vba.xlwings_module_sources()["xlwings"]
     run_python = source[source.index("Function RunPython") :]
     assert re.search(
-        r'interpreter = GetConfig\("INTERPRETER_WIN", ""\)\s+#End If\s+If interpreter = "" Then\s+'
+        r'interpreter = GetConfig\("INTERPRETER_WIN", ""\)\s+(?:#End If\s+)?If interpreter = "" Then\s+'
         r"(?:'[^\n]*\s+)*interpreter = GetConfig\(\"INTERPRETER\", \"python\"\)",
         run_python,
     )

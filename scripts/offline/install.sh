@@ -9,7 +9,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 version=@VERSION@
 home_dir=${XDG_DATA_HOME:-$HOME/.local/share}/duban
-venv=$home_dir/.venv
+venv=$home_dir/venv
 bin_dir=$HOME/.local/bin
 log=$home_dir/安装日志.txt
 ledger=${1:-}

@@ -12,8 +12,8 @@ for %%I in ("%~dp0.") do set "BUNDLE=%%~fI"
 set "LEDGER=%~f1"
 if not defined LOCALAPPDATA goto no_appdata
 set "DUBAN_HOME=%LOCALAPPDATA%\duban"
-set "VENV=%LOCALAPPDATA%\duban\.venv"
-set "OLD=%LOCALAPPDATA%\duban\.venv-old"
+set "VENV=%LOCALAPPDATA%\duban\venv"
+set "OLD=%LOCALAPPDATA%\duban\venv-old"
 set "LOG=%LOCALAPPDATA%\duban\安装日志.txt"
 set "PROBE=%TEMP%\duban-python-%RANDOM%.txt"
 rem tools\install_helper.py writes what it does to the screen and to this log
@@ -61,7 +61,7 @@ echo [3/5] 建立 duban 专用的 Python 环境……
 rem The installed environment is set aside, not deleted, until the new one works. Windows
 rem refuses to rename a folder while a program runs from it (Excel's button, a scheduled task).
 if exist "%OLD%" rmdir /s /q "%OLD%"
-if exist "%VENV%" ren "%VENV%" ".venv-old" >>"%LOG%" 2>&1
+if exist "%VENV%" ren "%VENV%" "venv-old" >>"%LOG%" 2>&1
 if exist "%VENV%" goto in_use
 "%PY%" -m venv --without-pip "%VENV%" >>"%LOG%" 2>&1
 if errorlevel 1 goto no_venv
@@ -138,7 +138,7 @@ goto failed
 rem Put the environment that worked back in place of the one that failed.
 if not exist "%OLD%" exit /b 0
 if exist "%VENV%" rmdir /s /q "%VENV%"
-ren "%OLD%" ".venv" >>"%LOG%" 2>&1
+ren "%OLD%" "venv" >>"%LOG%" 2>&1
 echo 已恢复原来安装的 duban。
 exit /b 0
 

@@ -188,7 +188,7 @@ def _make_shortcut(home: Path, ledger: Path | None) -> str:
 
     if ledger and not ledger.is_file():
         raise FileNotFoundError(f"找不到台账文件 {ledger}")
-    launcher = home / LAUNCHER  # finds home\.venv\Scripts\duban.exe beside itself
+    launcher = home / LAUNCHER  # finds home\venv\Scripts\duban.exe (the installer's place)
     shutil.copyfile(MACROS_DIR / LAUNCHER, launcher)
     shell = Dispatch("WScript.Shell")
     link = shell.CreateShortCut(str(Path(shell.SpecialFolders("Desktop")) / SHORTCUT))
