@@ -135,11 +135,15 @@ def check(ledger: Path, today: str | None, as_json: bool):
 )
 @json_option
 def refresh(ledger: Path, today: str | None, dry_run: bool, with_letters: bool, as_json: bool):
-    """刷新台账：计算状态、预警、督办等级并写回汇总表 / refresh the ledger in place."""
+    """刷新台账：计算状态、预警、督办等级并写回汇总表 / refresh the ledger in place.
+
+    “发文登记”中已审定的送审稿随之编号发出（见 docs/letters.md“审定”）。
+    """
     from automation.letters.issue import LetterRequest
     from automation.refresh import refresh as do_refresh
 
-    request = LetterRequest() if with_letters else None
+    # Without --letters the refresh still numbers the 送审稿 staff approved (docs/letters.md 审定).
+    request = LetterRequest() if with_letters else LetterRequest(due=False)
     report = do_refresh(ledger, today=parse_today(today), dry_run=dry_run, letters=request)
     echo_report(report, as_json)
 

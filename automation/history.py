@@ -8,7 +8,8 @@ numbers here, atomically across processes, so a number is never handed out twice
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,22 @@ from automation import store
 from automation.models import Item, ItemResult, Letter, UnitScore
 from automation.schema import Level, Light, Status
 from automation.store import Store, recovering
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    """A 送审稿 as written: its file (the key its 发文登记 row names), what it printed, its hash."""
+
+    file: str
+    type: str
+    date: date
+    unit: str
+    item_ids: tuple[str, ...]
+    context: dict
+    sha256: str
+    state: str  # schema.LetterState
+    decided_on: date | None = None
+    doc_no: str = ""
 
 
 class History(Store):
@@ -211,3 +228,62 @@ class History(Store):
             )
             for doc_no, kind, day, unit, ids, file in rows
         ]
+
+    # -- 送审稿 (docs/letters.md 审定) ------------------------------------------------------------
+
+    @recovering
+    def record_draft(self, draft: DraftRecord) -> None:
+        """Record a 送审稿 written and registered by a run."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO draft(file, type, date, unit, item_ids, context, sha256,"
+                " state, decided_on, doc_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    draft.file,
+                    draft.type,
+                    draft.date.isoformat(),
+                    draft.unit,
+                    "\n".join(draft.item_ids),
+                    json.dumps(draft.context, ensure_ascii=False, default=str),
+                    draft.sha256,
+                    draft.state,
+                    draft.decided_on.isoformat() if draft.decided_on else None,
+                    draft.doc_no or None,
+                ),
+            )
+
+    @recovering
+    def drafts(self, files: Iterable[str]) -> dict[str, DraftRecord]:
+        """Return the recorded 送审稿 among ``files``, by file."""
+        wanted = list(dict.fromkeys(f for f in files if f))
+        found: dict[str, DraftRecord] = {}
+        for start in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
+            chunk = wanted[start : start + 500]
+            rows = self._db.execute(
+                "SELECT file, type, date, unit, item_ids, context, sha256, state, decided_on,"
+                f" doc_no FROM draft WHERE file IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            for file, kind, day, unit, ids, context, sha, state, decided, doc_no in rows:
+                found[file] = DraftRecord(
+                    file,
+                    kind,
+                    date.fromisoformat(day),
+                    unit or "",
+                    tuple(filter(None, (ids or "").split("\n"))),
+                    json.loads(context),
+                    sha,
+                    state,
+                    date.fromisoformat(decided) if decided else None,
+                    doc_no or "",
+                )
+        return found
+
+    @recovering
+    def decide_draft(self, file: str, state: str, day: date, doc_no: str = "") -> None:
+        """Record what became of a 送审稿 (issued under a 文号, or sent back) and on which day."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE draft SET state = ?, decided_on = ?, doc_no = ? WHERE file = ?",
+                (state, day.isoformat(), doc_no or None, file),
+            )

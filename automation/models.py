@@ -10,7 +10,7 @@ from datetime import date
 from typing import NamedTuple
 
 from automation import schema
-from automation.schema import Level, Light, Status, TypedStatus
+from automation.schema import LetterState, Level, Light, Status, TypedStatus
 from automation.settings import Settings
 
 
@@ -143,6 +143,21 @@ class Letter:
     unit: str = ""
     item_ids: tuple[str, ...] = ()
     file: str = ""
+    state: str = ""  # 状态 (schema.LetterState); "" for a row without one
+    reviewer: str = ""  # 审定人
+    reviewed_on: date | None = None  # 审定日期
+    row: int = 0  # its 发文登记 row (0: from the history)
+
+    @property
+    def issued(self) -> bool:
+        """Tell whether the letter went out: only issued letters count, are mailed or escalate.
+
+        已发出; a row without 状态 (registered by hand, or before 审定 existed); and an 已审定 row
+        staff numbered themselves. A 送审稿 (待审定, 已审定 without 文号, 退回) is not issued.
+        """
+        if self.state in ("", LetterState.ISSUED):
+            return True
+        return self.state == LetterState.APPROVED and bool(self.doc_no)
 
 
 @dataclass(frozen=True)

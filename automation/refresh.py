@@ -41,6 +41,7 @@ class RefreshReport(Evaluated):
     seconds: float = 0.0
     outputs: list[Path] = field(default_factory=list)
     letters: list[Letter] = field(default_factory=list)  # issued by this run
+    drafts: list[Letter] = field(default_factory=list)  # 送审稿 written by this run (待审定)
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -63,6 +64,16 @@ class RefreshReport(Evaluated):
                     "file": letter.file,
                 }
                 for letter in self.letters
+            ],
+            "drafts": [
+                {
+                    "type": str(letter.type),
+                    "unit": letter.unit,
+                    "items": list(letter.item_ids),
+                    "file": letter.file,
+                    "state": str(letter.state),
+                }
+                for letter in self.drafts
             ],
             "outputs": [str(p) for p in self.outputs if p],
             "notes": self.notes,
@@ -215,6 +226,7 @@ def plan_refresh(
     if letters is not None:
         batch = issue_letters(evaluation, history, letters)
         evaluation.with_letters(batch.letters)  # escalation and 已催办次数 count today's letters
+        evaluation.outcome.problems.extend(batch.problems)  # 送审稿 that could not be issued
     plan = summaries.build_plan(evaluation.ledger, evaluation.outcome, now=now)
     report = RefreshReport(evaluation.path, evaluation.today, history is None, evaluation, plan)
     report.notes.extend(evaluation.notes)
@@ -222,6 +234,7 @@ def plan_refresh(
     if batch is not None:
         batch.add_to(plan)
         report.letters = batch.letters
+        report.drafts = [row for row in batch.rows if not row.issued]
         report.notes.extend(batch.notes)
     return report, batch
 

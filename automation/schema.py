@@ -103,6 +103,36 @@ class LetterType(StrEnum):
     RECTIFY = "限期整改通知书"
     BULLETIN = "督查通报"
     YELLOW_CARD = "黄牌"
+    REPORT = "落实情况报告"  # upward, written by ``duban report`` (docs/letters.md)
+
+
+class LetterState(StrEnum):
+    """状态 of a 发文登记 row (docs/letters.md 审定): a 送审稿 waits, is approved or sent back.
+
+    A row without 状态 is a letter issued as before (or one staff registered by hand).
+    """
+
+    PENDING = "待审定"
+    APPROVED = "已审定"
+    ISSUED = "已发出"
+    REJECTED = "退回"
+
+
+# What staff also type into 发文登记's 状态, read as one of the four.
+LETTER_STATE_WORDS: dict[str, LetterState] = {
+    **{s.value: s for s in LetterState},
+    "送审": LetterState.PENDING,
+    "待审": LetterState.PENDING,
+    "审定": LetterState.APPROVED,
+    "同意": LetterState.APPROVED,
+    "已签发": LetterState.APPROVED,
+    "签发": LetterState.APPROVED,
+    "已发": LetterState.ISSUED,
+    "已印发": LetterState.ISSUED,
+    "已发文": LetterState.ISSUED,
+    "已退回": LetterState.REJECTED,
+    "不同意": LetterState.REJECTED,
+}
 
 
 def status_label(status: Status) -> str:
@@ -116,6 +146,9 @@ LIGHTS = tuple(light for light in Light if light is not Light.NONE)
 LEVELS = tuple(Level)
 # Letters duban writes (``duban letters --type``), in the order they are chosen.
 LETTER_TYPES = (LetterType.NOTICE, LetterType.REMINDER, LetterType.RECTIFY, LetterType.BULLETIN)
+# Every type duban writes, the report upward included (what 须审定文书 may name).
+WRITTEN_TYPES = (*LETTER_TYPES, LetterType.REPORT)
+LETTER_STATES = tuple(LetterState)
 
 # Groups of 计算状态 used by summaries, lists, mails and the dashboard alike.
 SET_ASIDE = (Status.CANCELLED, Status.ADJUSTED, Status.SUSPENDED)
@@ -361,6 +394,9 @@ LETTER_LOG_COLUMNS: tuple[Column, ...] = (
     Column("unit", "责任单位", (), 16),
     Column("item_ids", "事项编号", (), 30),
     Column("file", "文件", (), 50),
+    Column("state", "状态", ("审定状态", "发文状态"), 10, "list"),
+    Column("reviewer", "审定人", ("签发人", "审批人"), 12),
+    Column("reviewed_on", "审定日期", ("签发日期", "审批日期"), 12, "date"),
 )
 
 SETTINGS_COLUMNS: tuple[Column, ...] = (
@@ -403,5 +439,6 @@ LETTERS = {
         (LetterType.REMINDER, "prefix_reminder"),
         (LetterType.RECTIFY, "prefix_rectify"),
         (LetterType.BULLETIN, "prefix_bulletin"),
+        (LetterType.REPORT, "prefix_report"),
     )
 }

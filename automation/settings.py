@@ -18,12 +18,14 @@ from typing import Any
 
 from automation.mail.addresses import parse_addresses
 from automation.safetext import visible
+from automation.schema import WRITTEN_TYPES, LetterType
 
 SHEET = "参数设置"
 PERIODS = ("月度", "季度", "年度")
 YES, NO = "是", "否"
 _YES_WORDS = {"是", "Y", "YES", "TRUE", "1", "√", "✓", "需要"}
 _NO_WORDS = {"否", "N", "NO", "FALSE", "0", "×", "不需要"}
+_LIST_SEPARATORS = re.compile(r"[,，;；、\s]+")
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Spec:
 
     name: str
     help: str
-    kind: str  # text | int | float | time | emails | choice | yesno
+    kind: str  # text | int | float | time | emails | choice | yesno | letter_types
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
@@ -52,6 +54,8 @@ class Spec:
             return "邮箱地址，多个用逗号分隔"
         if self.kind in ("choice", "yesno"):
             return "、".join(self.choices)
+        if self.kind == "letter_types":
+            return f"文书类型（{'、'.join(self.choices)}），多个用顿号分隔；都不需要时填“无”"
         return "文字"
 
 
@@ -92,6 +96,31 @@ class Settings:
     )
     prefix_bulletin: str = _setting(
         "督查通报", "督查通报文号前缀", "督查通报文号，如 督查通报〔2026〕1号"
+    )
+    prefix_report: str = _setting(
+        "督查报告", "落实情况报告文号前缀", "落实情况报告文号，如 督查报告〔2026〕1号"
+    )
+    # docs/letters.md 审定: 是 drafts every letter as a 送审稿; 否 issues directly all but the
+    # types ``review_types`` names (by default the ones seed 004 has a leader 审定 always).
+    review_letters: str = _setting(
+        YES,
+        "文书须审定",
+        "是：所有文书先生成送审稿，在“发文登记”把状态改为“已审定”后才编号发出；"
+        "否：催办函等日常文书直接编号发出，只有“须审定文书”列出的类型仍须审定",
+        "yesno",
+        choices=(YES, NO),
+    )
+    review_types: tuple[str, ...] = _setting(
+        (str(LetterType.RECTIFY), str(LetterType.BULLETIN), str(LetterType.REPORT)),
+        "须审定文书",
+        "“文书须审定”为“否”时，仍须审定后才发出的文书类型",
+        "letter_types",
+        choices=tuple(str(t) for t in WRITTEN_TYPES),
+    )
+    report_to: str = _setting(
+        "市人民政府办公室",
+        "报告主送机关",
+        "落实情况报告的主送机关（duban report 的 --to 可临时改写）",
     )
     due_soon_days: int = _setting(
         3, "临期提醒工作日", "剩余工作日不超过此数时标为临期（黄灯）", "int", minimum=0, maximum=60
@@ -205,7 +234,7 @@ def default_text(key: str) -> str:
     """Return a setting's default as staff would type it in 参数设置."""
     value = getattr(DEFAULTS, key)
     if isinstance(value, tuple):
-        return ",".join(value)
+        return ("、" if SPECS[key].kind == "letter_types" else ",").join(value)
     return number_text(value) if isinstance(value, int | float) else str(value)
 
 
@@ -231,6 +260,8 @@ def parse_value(raw: object, spec: Spec) -> object:
         return f"{int(m.group(1)):02d}:{int(m.group(2)):02d}"
     if spec.kind == "emails":
         return parse_emails(text)
+    if spec.kind == "letter_types":
+        return parse_letter_types(text, spec.choices)
     if spec.kind == "choice":
         if text not in spec.choices:
             raise ValueError(f"应为 {spec.describe()} 之一")
@@ -259,6 +290,17 @@ def parse_emails(text: str) -> tuple[str, ...]:
     if refused:
         raise ValueError(f"“{visible(refused[0])}”不是有效的邮箱地址")
     return tuple(addresses)
+
+
+def parse_letter_types(text: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """Split a list of letter types (、，, ; or spaces); "无" is none; raise naming an unknown one."""
+    if text in ("无", "没有", "不需要"):
+        return ()
+    names = tuple(dict.fromkeys(n for n in _LIST_SEPARATORS.split(text) if n))
+    for name in names:
+        if name not in choices:
+            raise ValueError(f"“{name}”不是文书类型")
+    return names
 
 
 def _number(value: object) -> float:

@@ -156,7 +156,25 @@ CREATE TABLE IF NOT EXISTS robot_sent (
 )
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+# 送审稿 (docs/letters.md 审定): what each draft printed, so the letter issued once it is approved
+# says what was approved; the file's hash tells whether staff edited the draft meanwhile. Keyed
+# by the draft file (relative to the ledger's folder), which its 发文登记 row names.
+_V6 = """
+CREATE TABLE IF NOT EXISTS draft (
+    file TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    date TEXT NOT NULL,
+    unit TEXT,
+    item_ids TEXT,
+    context TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    state TEXT NOT NULL,
+    decided_on TEXT,
+    doc_no TEXT
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # SQLite's words for a file that is not (or no longer) a usable database.

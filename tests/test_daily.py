@@ -100,10 +100,12 @@ def test_once_on_a_working_day_refreshes_and_sends(tmp_path):
         )
     assert result.ok and result.working_day and len(result.notify.sent) == 3
     assert len(server.recorder.received) == 3
-    # the same pass issued today's 催办函, and the unit's mail carries it
+    # the same pass drafted today's 催办函 for 审定: a 送审稿 is never mailed (tests/test_review.py
+    # follows it through approval to the mail that carries it)
     [jt] = [r.message for r in server.recorder.received if r.rcpt_tos == ["jt@example.cn"]]
-    [letter] = [a.get_filename() for a in jt.iter_attachments()]
-    assert letter.startswith("县交通运输局-催办函-催办〔2026〕") and letter.endswith("号.docx")
+    assert list(jt.iter_attachments()) == []
+    drafts = ledger.parent / "输出" / "2026-10-09" / "送审稿"
+    assert (drafts / "县交通运输局-催办函-送审稿.docx").is_file()
     assert ledger.read_bytes() != before  # the refresh wrote the computed columns back
 
 

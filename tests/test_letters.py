@@ -60,7 +60,14 @@ ROWS = [
         办结日期=date(2026, 11, 19),
     ),
 ]
-SETTINGS = [("联系人", "周敏"), ("联系电话", "0370-5551234"), ("单位名称", "XX县人民政府督查室")]
+SETTINGS = [
+    ("联系人", "周敏"),
+    ("联系电话", "0370-5551234"),
+    ("单位名称", "XX县人民政府督查室"),
+    # Issued directly, as an office that delegates its letters does (审定: tests/test_review.py).
+    ("文书须审定", "否"),
+    ("须审定文书", "无"),
+]
 
 
 def add_letter_log(wb, ws, header_row):

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from click.testing import CliRunner
 from fixtures_xlsx import good_row, write_ledger
@@ -57,12 +58,32 @@ def make_ledger(folder: Path, *, calendar=()) -> Path:
 
 
 def make_letter(ledger: Path) -> bytes:
-    """Put today's 催办函 for 县交通运输局 where the letters job writes it."""
+    """Put today's 催办函 for 县交通运输局 where the letters job writes it, registered as issued.
+
+    Beside it lie a 送审稿 and an unregistered copy: neither may be attached (only issued
+    letters go out, docs/letters.md 审定).
+    """
     folder = ledger.parent / "输出" / TODAY.isoformat() / "催办函"
     folder.mkdir(parents=True)
     document = docx.Document()
     document.add_paragraph("县交通运输局：请抓紧办理逾期事项。")
     document.save(folder / LETTER_NAME)
+    document.save(folder / "县交通运输局-催办函-副本.docx")
+    drafts = ledger.parent / "输出" / TODAY.isoformat() / "送审稿"
+    drafts.mkdir(parents=True)
+    document.save(drafts / "县交通运输局-催办函-送审稿.docx")
+    wb = openpyxl.load_workbook(ledger)
+    log = wb.create_sheet("发文登记")
+    log.append(["文号", "类型", "日期", "责任单位", "事项编号", "文件", "状态"])
+    log.append(
+        ["催办〔2026〕3号", "催办函", TODAY, "县交通运输局", "",
+         f"输出/{TODAY.isoformat()}/催办函/{LETTER_NAME}", "已发出"]
+    )  # fmt: skip
+    log.append(
+        ["", "催办函", TODAY, "县交通运输局", "",
+         f"输出/{TODAY.isoformat()}/送审稿/县交通运输局-催办函-送审稿.docx", "待审定"]
+    )  # fmt: skip
+    wb.save(ledger)
     return (folder / LETTER_NAME).read_bytes()
 
 

@@ -76,6 +76,9 @@ def test_headers_of_every_staff_sheet(wb):
         "责任单位",
         "事项编号",
         "文件",
+        "状态",
+        "审定人",
+        "审定日期",
     ]
     assert [c.value for c in wb["参数设置"][1]] == ["参数", "值", "说明"]
     assert [c.value for c in wb["节假日调整"][1]][:3] == ["日期", "类型", "说明"]
@@ -175,7 +178,15 @@ def test_settings_hold_every_default_with_help(wb):
     assert rows["配合单位权重"][0] == 0.5
     assert rows["单位名称"][0] == "XX县人民政府督查室"
     period = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
-    assert [dv.formula1 for dv in period] == ['"月度,季度,年度"']
+    assert [dv.formula1 for dv in period] == ['"是,否"', '"月度,季度,年度"']
+    assert rows["文书须审定"][0] == "是"
+    assert rows["须审定文书"][0] == "限期整改通知书、督查通报、落实情况报告"
+
+
+def test_letter_log_offers_the_review_states(wb):
+    dvs = validations_by_range(wb["发文登记"])
+    assert dvs["G2:G5000"].formula1 == '"待审定,已审定,已发出,退回"'
+    assert "I2:I5000" in dvs  # 审定日期 takes dates only
 
 
 def test_calendar_sheet_has_kind_drop_down_and_note(wb):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from automation.mail.addresses import parse_addresses
 from automation.models import Feedback, Ledger, LedgerSheet, Letter, Problem, SheetLayout, Unit
 from automation.rules.workdays import WorkCalendar
 from automation.safetext import visible
+from automation.schema import LetterState
 from automation.settings import Settings
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -420,18 +422,66 @@ def _read_feedback(table: Table | None, problems: list[Problem], today: date) ->
 
 def _read_letters(table: Table | None, problems: list[Problem], today: date) -> list[Letter]:
     letters = []
-    for _row, v, day in _dated_rows(table, problems, today):
-        letters.append(
-            Letter(
-                doc_no=clean(v.get("doc_no", "")),
-                type=clean(v.get("type", "")),
-                date=day,
-                unit=clean(v.get("unit", "")),
-                item_ids=tuple(split_list(clean(v.get("item_ids", "")))),
-                file=clean(v.get("file", "")),
+    for row, v, day in _dated_rows(table, problems, today):
+        letter = Letter(
+            doc_no=clean(v.get("doc_no", "")),
+            type=clean(v.get("type", "")),
+            date=day,
+            unit=clean(v.get("unit", "")),
+            item_ids=tuple(split_list(clean(v.get("item_ids", "")))),
+            file=clean(v.get("file", "")),
+            state=_letter_state(table, row, v, problems),
+            reviewer=text(v.get("reviewer", "")),
+            row=row,
+        )
+        if v.get("reviewed_on", "") not in ("", None):
+            try:
+                letter = replace(letter, reviewed_on=parse_date(v["reviewed_on"], today=today))
+            except ValueError as e:
+                problems.append(
+                    _date_problem(table, "reviewed_on", row, "审定日期", v["reviewed_on"], e)
+                )
+        if letter.state == LetterState.APPROVED and not letter.doc_no:
+            _check_approval(table, row, letter, problems)
+        letters.append(letter)
+    return letters
+
+
+def _letter_state(table: Table, row: int, v: dict[str, object], problems: list[Problem]) -> str:
+    """Read 状态 of a 发文登记 row (docs/letters.md 审定); an unknown word is a problem, read as blank."""
+    typed = header_key(v.get("state", "") or "")
+    if not typed:
+        return ""
+    state = schema.LETTER_STATE_WORDS.get(typed)
+    if state is None:
+        problems.append(
+            Problem(
+                table.sheet,
+                table.cell("state", row),
+                f"状态“{clean(v['state'])}”无法识别",
+                f"请从下拉列表选择：{'、'.join(schema.LETTER_STATES)}",
             )
         )
-    return letters
+        return ""
+    return state
+
+
+def _check_approval(table: Table, row: int, letter: Letter, problems: list[Problem]) -> None:
+    """An approval needs who approved it and when; without them the 送审稿 stays unnumbered."""
+    for key, label, value in (
+        ("reviewer", "审定人", letter.reviewer),
+        ("reviewed_on", "审定日期", letter.reviewed_on),
+    ):
+        if not value:
+            cell = table.cell(key, row) if key in table.columns else table.cell("state", row)
+            problems.append(
+                Problem(
+                    table.sheet,
+                    cell,
+                    f"送审稿已标为“已审定”，但{label}为空，暂不编号发出",
+                    f"请填写{label}（审定日期如 2026-03-05），下次刷新即编号发出",
+                )
+            )
 
 
 def _dated_rows(

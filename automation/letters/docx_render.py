@@ -236,7 +236,7 @@ def _representable(value: object) -> object:
 def letter_prefix(unit: str, letter_type: str) -> str:
     """Return how a unit's letters of one type are named before the 文号: ``<unit>-<type>-``.
 
-    The mail finds a unit's 催办函 of the day by it, so it never depends on the 文号.
+    Its 送审稿 share it too (drafts.py), so a unit's letters sort together in a folder.
     """
     return f"{paths.safe_filename(unit)}-{paths.safe_filename(letter_type)}-"
 

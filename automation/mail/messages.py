@@ -1,6 +1,6 @@
 """Build the day's e-mails from a computed ledger: one reminder per unit, one summary to the leaders.
 
-Pure apart from reading today's 催办函 files to attach them: no SMTP, no clock (``now`` is
+Pure apart from reading today's issued 催办函 files to attach them: no SMTP, no clock (``now`` is
 a parameter). HTML goes through Jinja2 with autoescaping, so whatever staff typed into the
 ledger arrives as text, never as markup. Headers are one line of printable text and every
 recipient is one validated address, so no cell can add a header or a recipient.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.headerregistry import Address
@@ -19,10 +20,10 @@ from pathlib import Path
 
 import jinja2
 
-from automation import paths, schema
-from automation.letters.docx_render import letter_prefix
+from automation import schema
+from automation.letters.review import issued_files
 from automation.mail.addresses import valid_address
-from automation.models import Item, ItemResult, Ledger, Outcome, Problem, Unit
+from automation.models import Item, ItemResult, Ledger, Letter, Outcome, Problem, Unit
 from automation.safetext import one_line, printable, visible
 from automation.schema import LetterType, Status
 from automation.settings import Settings
@@ -31,7 +32,6 @@ KIND_UNIT = "unit"
 KIND_LEADERS = "leaders"
 # Statuses a unit is reminded of, in the order the mail lists them.
 REMIND_STATUSES = (Status.OVERDUE, Status.FEEDBACK_LATE, Status.DUE_SOON)
-LETTERS_DIR = str(LetterType.REMINDER)
 LEADERS_NAME = "领导汇总"
 WORST_UNITS = 5
 
@@ -72,20 +72,20 @@ def due_by_unit(pairs) -> dict[str, list[tuple[Item, ItemResult]]]:
     return due
 
 
-def letters_folder(ledger_path: Path, day: date) -> Path:
-    """Return where the letters job puts the day's 催办函: ``输出/<date>/催办函``."""
-    return paths.day_folder(ledger_path, day, LETTERS_DIR)
-
-
 def build_messages(
     ledger: Ledger,
     outcome: Outcome,
     *,
     sender: str,
     now: datetime,
-    letters_dir: Path | None = None,
+    letters: Sequence[Letter] = (),
+    ledger_folder: Path | None = None,
 ) -> tuple[list[Outgoing], list[Problem]]:
-    """Build the leaders' summary and each unit's reminder; return them and the problems found."""
+    """Build the leaders' summary and each unit's reminder; return them and the problems found.
+
+    A unit's mail carries its 催办函 issued today, found among ``letters`` (发文登记 and the
+    history) under ``ledger_folder``: only issued letters, never a 送审稿 (review.issued_files).
+    """
     today = outcome.today
     pairs = list(zip(ledger.items, outcome.results, strict=True))
     due = due_by_unit(pairs)
@@ -104,7 +104,13 @@ def build_messages(
             continue
         rows = sorted(due[name], key=_order)
         counts = _counts(rows)
-        attachments = _todays_letters(letters_dir, name)
+        attachments = (
+            issued_files(
+                ledger_folder, letters, day=today, unit=name, letter_type=LetterType.REMINDER
+            )
+            if ledger_folder is not None
+            else []
+        )
         msg = _message(
             sender,
             to,
@@ -347,18 +353,6 @@ _ENV = jinja2.Environment(
 
 def _render(name: str, **values) -> str:
     return _ENV.get_template(name).render(style=_STYLE, cell=_CELL, **values)
-
-
-def _todays_letters(folder: Path | None, unit: str) -> list[Path]:
-    """Find the unit's 催办函 issued today, named ``<unit>-催办函-<文号>.docx``."""
-    if folder is None or not folder.is_dir():
-        return []
-    prefix = letter_prefix(unit, LETTERS_DIR)
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.name.startswith(prefix) and p.suffix.lower() in (".docx", ".pdf")
-    )
 
 
 def _message(sender, to, cc, subject, now, html, text, attachments) -> EmailMessage:

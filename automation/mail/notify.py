@@ -23,7 +23,6 @@ from automation.mail.messages import (
     KIND_LEADERS,
     Outgoing,
     build_messages,
-    letters_folder,
 )
 from automation.mail.sendlog import SendLog
 from automation.models import Problem
@@ -199,7 +198,12 @@ def notify(
             config.sender if config else f"{ledger.settings.office_name} <{PLACEHOLDER_SENDER}>"
         )
         messages, report.problems = build_messages(
-            ledger, outcome, sender=sender, now=now, letters_dir=letters_folder(path, today)
+            ledger,
+            outcome,
+            sender=sender,
+            now=now,
+            letters=evaluation.letters,
+            ledger_folder=paths.ledger_folder(path),
         )
         if wanted is not None:
             messages = [o for o in messages if o.unit == wanted and o.kind != KIND_LEADERS]

@@ -29,11 +29,14 @@ CALENDAR_FIX = "请在节假日调整表补录该年度放假和调休安排"
 
 
 def _distinct_letters(letters: Sequence[Letter], today: date) -> list[Letter]:
-    """Merge letters from 发文登记 and history, once each, dated on or before today."""
+    """Merge letters from 发文登记 and history, once each, dated on or before today.
+
+    Only issued letters count: a 送审稿 escalates nothing until it is numbered (Letter.issued).
+    """
     seen, out = set(), []
     for letter in letters:
         key = (letter.type, letter.doc_no) if letter.doc_no else letter
-        if key in seen or letter.date > today:
+        if key in seen or letter.date > today or not letter.issued:
             continue
         seen.add(key)
         out.append(letter)

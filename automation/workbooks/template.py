@@ -100,6 +100,7 @@ def new_template_workbook() -> Workbook:
     _set_up_ledger(wb[schema.LEDGER])
     _set_up_units(wb[schema.UNITS])
     _set_up_progress_log(wb[schema.PROGRESS_LOG])
+    _set_up_letter_log(wb[schema.LETTER_LOG])
     _set_up_settings(wb[schema.SETTINGS])
     _set_up_calendar(wb[schema.CALENDAR])
     for name in schema.GENERATED_SHEETS:
@@ -336,6 +337,12 @@ def _set_up_progress_log(ws: Worksheet) -> None:
     )
 
 
+def _set_up_letter_log(ws: Worksheet) -> None:
+    """Offer 状态 as a drop-down: staff approve (已审定) or send back (退回) a 送审稿 there."""
+    state = column_letter(schema.LETTER_LOG, "state")
+    _add_list_validation(ws, _rows(state), schema.LETTER_STATES, "状态")
+
+
 def _set_up_settings(ws: Worksheet) -> None:
     """Fill 参数设置 with every setting and its default, one validated value per row."""
     value = column_letter(schema.SETTINGS, "value")
@@ -343,7 +350,9 @@ def _set_up_settings(ws: Worksheet) -> None:
         ws.cell(row=row, column=1, value=spec.name)
         default = getattr(settings.DEFAULTS, key)
         ws.cell(
-            row=row, column=2, value=",".join(default) if isinstance(default, tuple) else default
+            row=row,
+            column=2,
+            value=settings.default_text(key) if isinstance(default, tuple) else default,
         )
         ws.cell(row=row, column=3, value=f"{spec.help}（{spec.describe()}）").alignment = Alignment(
             wrap_text=True
