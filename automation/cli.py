@@ -5,7 +5,9 @@ The contract (Chinese messages, exit codes, --json, shared options) lives in cli
 
 from __future__ import annotations
 
+import re
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -186,6 +188,88 @@ def letters(
     request = LetterRequest(types=types, unit=(unit or "").strip(), pdf=pdf)
     report = do_refresh(ledger, today=parse_today(today), dry_run=dry_run, letters=request)
     echo_report(report, as_json)
+
+
+def _items(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Split --item values (repeatable, or several in one separated by 、 or commas)."""
+    return tuple(i for v in values for i in re.split(r"[,，、;；\s]+", v) if i)
+
+
+def _node(ctx, param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(
+            f"--node：“{value}”不是有效日期", "请写成 YYYY-MM-DD，如 2026-07-10"
+        ) from None
+
+
+@cli.command()
+@ledger_argument
+@click.option(
+    "--source",
+    metavar="类别或来源",
+    default="",
+    help="报告哪些事项：事项类别（如 政府工作报告）或来源依据中的一段文字 / category or source",
+)
+@click.option(
+    "--item",
+    "items",
+    multiple=True,
+    callback=_items,
+    metavar="编号",
+    help="报告这些编号的事项，可重复或用顿号分隔 / these item numbers",
+)
+@click.option(
+    "--node",
+    callback=_node,
+    metavar="YYYY-MM-DD",
+    help="报送节点（默认 4月10日、7月10日、10月10日、12月10日中的下一个）/ reporting date",
+)
+@click.option(
+    "--to",
+    "to",
+    default="",
+    metavar="机关",
+    help="主送机关（默认参数设置“报告主送机关”）/ addressee",
+)
+@click.option(
+    "--subject",
+    default="",
+    metavar="文字",
+    help="标题中“关于…落实情况的报告”的…部分 / title subject",
+)
+@today_option
+@dry_run_option("只列出将生成的报告，不写入 / list what would be written")
+@json_option
+def report(
+    ledger: Path,
+    source: str,
+    items: tuple[str, ...],
+    node: date | None,
+    to: str,
+    subject: str,
+    today: str | None,
+    dry_run: bool,
+    as_json: bool,
+):
+    """生成“关于…落实情况的报告”送审稿，审定后编号报送上级 / draft the report upward.
+
+    报告按 --source 或 --item 选定的事项，逐项引用各责任单位最近报送的进展（原文照录），
+    统计完成、推进中、滞后事项数，并列出到报送节点仍未报送的单位。送审稿保存在
+    输出/<日期>/送审稿/，登记在“发文登记”（状态 待审定）；审定后与其他文书一样编号发出。
+    本命令同时完成一次刷新（已审定的送审稿随之编号发出）。
+    """
+    from automation.letters.issue import LetterRequest
+    from automation.letters.report import ReportRequest
+    from automation.refresh import refresh as do_refresh
+
+    wanted = ReportRequest(source=source, ids=items, node=node, to=to, subject=subject)
+    request = LetterRequest(due=False, report=wanted)
+    result = do_refresh(ledger, today=parse_today(today), dry_run=dry_run, letters=request)
+    echo_report(result, as_json)
 
 
 @cli.command()

@@ -98,6 +98,7 @@ class Item:
     latest_progress: str = ""
     last_feedback_on: date | None = None
     progress: float | None = None  # 0-100
+    progress_text: str = ""  # 完成进度 as typed (a number cell shown as a percentage)
     typed_status: TypedStatus = TypedStatus.IN_PROGRESS
     done_on: date | None = None
     done_known: bool = True  # False when the ledger has no 办结日期 column (on-time unknown)
@@ -131,11 +132,12 @@ class Feedback:
     evidence: str = ""
     entered_by: str = ""
     row: int = 0
+    progress_text: str = ""  # 完成进度 as typed (a number cell shown as a percentage)
 
 
 @dataclass(frozen=True)
 class Letter:
-    """One issued letter, from 发文登记 or the history database."""
+    """One letter, from 发文登记 or the history database: issued, or a 送审稿 under review."""
 
     doc_no: str
     type: str

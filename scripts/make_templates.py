@@ -3,9 +3,11 @@
 Run ``python scripts/make_templates.py [OUTDIR]``. The .docx files are committed too, so
 staff can open and edit them in Word or WPS; this script keeps them reviewable as code.
 The page itself (margins, 22 lines × 28 characters, page numbers, the 版记 frame) is built by
-``gbt9704.py`` beside this file; this file lays out the four letters on it:
+``gbt9704.py`` beside this file, the parts of a letter by ``letter_parts.py``; this file lays
+out the four letters and the report upward on them:
 
 - 版头: the office in red 小标宋, the 文号 with the red rule 4 mm under it; title 2号 小标宋.
+  The 落实情况报告 goes upward: its 文号 stands left and the 签发人 right (§7.2.3).
 - 主体: 主送 flush left, 正文 two characters in and justified; tables in 小四.
 - 落款: 发文机关署名 and 成文日期 right, two characters in, kept on the page of the last
   lines of the text (keep-with-next from the last paragraph of 正文 through the date), so
@@ -20,207 +22,28 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.shared import Mm, Pt
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gbt9704 import (  # noqa: E402  (a sibling script, not a package)
-    BODY_FONT,
-    CHAR,
-    CHAR_4,
-    HEADING_FONT,
-    RECORD_LINE,
-    RED,
-    SIZE_2,
-    SIZE_4,
-    SIZE_S4,
-    TABLE_LINE,
-    TEXT_W,
-    THICK_RULE,
-    THIN_RULE,
-    TITLE_FONT,
-    body,
-    border,
-    float_to_bottom,
-    keep_with_next,
-    new_document,
-    no_cell_margins,
-    para,
-    right_tab,
-    rule_borders,
-    tag,
-    text,
+from gbt9704 import body, new_document, para, tag  # noqa: E402  (sibling scripts)
+from letter_parts import (  # noqa: E402
+    KAI_FONT,
+    attachment,
+    attachment_note,
+    field_table,
+    heading,
+    kai_fallback,
+    letterhead,
+    letterhead_upward,
+    record,
+    signature,
+    table,
+    title,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# --- the parts of a letter -----------------------------------------------------------------
-
-
-def letterhead(doc) -> None:
-    """Add the 版头: issuing office in red, the 文号, and the red rule 4 mm under it."""
-    para(
-        doc,
-        "{{ office }}",
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        line=Pt(60),
-        font=TITLE_FONT,
-        size=Pt(32),
-        color=RED,
-    )
-    para(doc)
-    p = para(doc, "{{ doc_no }}", align=WD_ALIGN_PARAGRAPH.CENTER)
-    border(p, "bottom", size=18, color="E60012", space=11)
-    para(doc)
-
-
-def title(doc, value: str) -> None:
-    """Add the 2号 方正小标宋简体 title, centred, followed by a blank line."""
-    para(doc, value, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(36), font=TITLE_FONT, size=SIZE_2)
-    para(doc)
-
-
-def heading(doc, value: str) -> None:
-    """Add a first-level heading (一、……) in 黑体, indented like body text, kept with its text."""
-    para(doc, value, indent=True, keep=True, font=HEADING_FONT)
-
-
-def attachment_note(doc, name: str) -> None:
-    """Add the 附件说明 one line under the 正文, two characters in: 附件：名称 (no full stop)."""
-    keep_with_next(doc.paragraphs[-1])
-    para(doc, keep=True)
-    para(doc, f"附件：{name}", indent=True, keep=True)
-
-
-def signature(doc) -> None:
-    """Add the 落款 (office, date) kept with the last lines of the 正文, then the 附注.
-
-    The last paragraph before it, the blank line, the office and the date are kept with
-    the next paragraph, so a page break can only fall inside the 正文, never between the
-    text and its signature. Office and date stand two characters in from the right.
-    """
-    keep_with_next(doc.paragraphs[-1])
-    para(doc, keep=True)
-    for value in ("{{ office }}", "{{ date_cn }}"):
-        p = para(doc, value, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=True)
-        p.paragraph_format.right_indent = 2 * CHAR
-    body(doc, "（联系人：{{ contact }}，联系电话：{{ phone }}）")
-
-
-def attachment(doc, name: str) -> None:
-    """Start the 附件 on a new page: 附件 in 黑体 flush left, its title centred one line under."""
-    p = para(doc, "附件", font=HEADING_FONT)
-    p.paragraph_format.page_break_before = True
-    para(doc)
-    para(doc, name, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(36), font=TITLE_FONT, size=SIZE_2)
-    para(doc)
-
-
-def record(doc) -> None:
-    """Add the 版记 in a text box at the bottom of the last page.
-
-    A table as wide as the 版心 with a thick rule (0.35 mm) above and below and a thin one
-    (0.25 mm) between its rows: 抄送 (when any; 一字 in on both sides, wrapped lines under the
-    first name), then 印发机关 (一字 in) and 印发日期 + 印发 (一字 from the right).
-    """
-    t = doc.add_table(rows=4, cols=1)
-    t.autofit = False
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t.columns[0].width = TEXT_W
-    rule_borders(t, top=THICK_RULE, bottom=THICK_RULE, inside=THIN_RULE)
-    no_cell_margins(t)
-    rows = [cell_para(t.cell(r, 0)) for r in range(4)]
-    text(rows[0], "{%tr if cc %}")
-    cc = rows[1]
-    text(cc, "抄送：{{ cc }}。", size=SIZE_4)
-    cc.paragraph_format.left_indent = CHAR_4 + 3 * CHAR_4
-    cc.paragraph_format.first_line_indent = -3 * CHAR_4
-    cc.paragraph_format.right_indent = CHAR_4
-    text(rows[2], "{%tr endif %}")
-    issued = rows[3]
-    issued.paragraph_format.left_indent = CHAR_4
-    right_tab(issued, TEXT_W - CHAR_4)
-    text(issued, "{{ office }}", size=SIZE_4).add_tab()
-    text(issued, "{{ date_cn }}印发", size=SIZE_4)
-    for row in t.rows:
-        row.height = RECORD_LINE
-    float_to_bottom(t)
-    para(doc, line=Pt(1))  # the paragraph the table is anchored to: the letter's last
-
-
-def cell_para(cell):
-    """Return a cell's paragraph set to the 版记 line."""
-    p = cell.paragraphs[0]
-    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    p.paragraph_format.line_spacing = RECORD_LINE
-    p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
-    return p
-
-
-def table(
-    doc,
-    headers: list[str],
-    cells: list[str],
-    widths_mm: list[float],
-    loop: str | None = None,
-    left=(),
-):
-    """Add a bordered table: a header row and one row of cells, repeated by ``loop`` when given.
-
-    Columns in ``left`` (0-based) are left-aligned (long text); the others are centred.
-    """
-    rows = 2 + (2 if loop else 0)
-    t = doc.add_table(rows=rows, cols=len(headers))
-    t.style = "Table Grid"
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t.autofit = False
-    for c, width in enumerate(widths_mm):
-        t.columns[c].width = Mm(width)  # the grid LibreOffice and WPS lay out by
-    content = [[tag_text(loop)], cells, ["{%tr endfor %}"]] if loop else [cells]
-    for r, values in enumerate([headers, *content]):
-        for c in range(len(headers)):
-            cell = t.cell(r, c)
-            cell.width = Mm(widths_mm[c])
-            value = values[c] if c < len(values) else ""
-            p = cell.paragraphs[0]
-            p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-            p.paragraph_format.line_spacing = TABLE_LINE
-            p.alignment = WD_ALIGN_PARAGRAPH.LEFT if r and c in left else WD_ALIGN_PARAGRAPH.CENTER
-            if value:
-                text(p, value, font=HEADING_FONT if r == 0 else BODY_FONT, size=SIZE_S4)
-    return t
-
-
-def tag_text(loop: str) -> str:
-    return f"{{%tr for {loop} %}}"
-
-
-def field_table(doc, rows: list[tuple[str, str]], widths_mm=(38, 118)):
-    """Add a two-column label/value table (督办通知单, 回执)."""
-    t = doc.add_table(rows=len(rows), cols=2)
-    t.style = "Table Grid"
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t.autofit = False
-    for c, width in enumerate(widths_mm):
-        t.columns[c].width = Mm(width)
-    for r, (label, value) in enumerate(rows):
-        for c, content in enumerate((label, value)):
-            cell = t.cell(r, c)
-            cell.width = Mm(widths_mm[c])
-            p = cell.paragraphs[0]
-            p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-            p.paragraph_format.line_spacing = TABLE_LINE
-            if c == 0:
-                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            if content:
-                text(p, content, font=HEADING_FONT if c == 0 else BODY_FONT, size=SIZE_4)
-    return t
-
-
-# --- the four letters ----------------------------------------------------------------------
+# --- the four letters and the report upward -------------------------------------------------
 
 
 def notice():
@@ -394,11 +217,85 @@ def bulletin():
     return doc
 
 
+def report():
+    """落实情况报告 (upward): counts per unit, each item's units' progress as typed, who did not report."""
+    doc = new_document()
+    kai_fallback(doc)
+    letterhead_upward(doc)
+    title(doc, "关于{{ subject }}落实情况的报告")
+    para(doc, "{{ unit }}：")
+    body(
+        doc,
+        "按照督查工作安排，{{ office }}对{{ subject }}落实情况进行了跟踪督查。截至{{ as_of }}，"
+        "{{ subject }}共{{ totals.total }}项，已完成{{ totals.done }}项，正在推进{{ totals.active }}项，"
+        "进度滞后{{ totals.lagging }}项{% if totals.set_aside %}（另有{{ totals.set_aside }}项已调整、"
+        "取消或暂缓，未计入）{% endif %}。现将有关情况报告如下。",
+    )
+    heading(doc, "一、总体情况")
+    table(
+        doc,
+        ["责任单位", "事项数", "完成", "推进中", "滞后"],
+        ["{{ r.unit }}", "{{ r.total }}", "{{ r.done }}", "{{ r.active }}", "{{ r.lagging }}"],
+        [60, 24, 24, 24, 24],
+        loop="r in table",
+        left=(0,),
+        footer=[
+            "合计",
+            "{{ totals.total }}",
+            "{{ totals.done }}",
+            "{{ totals.active }}",
+            "{{ totals.lagging }}",
+        ],
+    )
+    para(doc)
+    heading(doc, "二、各事项落实情况")
+    tag(doc, "{%p for it in items %}")
+    para(doc, "（{{ it.no }}）{{ it.content }}", indent=True, keep=True, font=KAI_FONT)
+    body(
+        doc,
+        "事项编号：{{ it.id }}；牵头单位：{{ it.units }}{% if it.co_units %}；配合单位："
+        "{{ it.co_units }}{% endif %}；办结时限：{{ it.deadline }}；目前状态：{{ it.state }}。",
+    )
+    tag(doc, "{%p for r in it.reports %}")
+    body(
+        doc,
+        "{{ r.unit }}{% if r.date %}（{{ r.date }}报送{% if r.progress %}，完成进度"
+        "{{ r.progress }}{% endif %}）{% elif r.progress %}（完成进度{{ r.progress }}）"
+        "{% endif %}：{{ r.text }}",
+    )
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endfor %}")
+    heading(doc, "三、未按时报送落实情况的单位")
+    tag(doc, "{%p if missing %}")
+    body(
+        doc,
+        "{% if node_passed %}本期落实情况应于{{ node }}前报送，截至{{ node }}，以下单位未按时报送："
+        "{% else %}本期落实情况应于{{ node }}前报送，截至{{ as_of }}，以下单位尚未报送：{% endif %}",
+    )
+    tag(doc, "{%p for m in missing %}")
+    body(doc, "{{ m.unit }}（{{ m.ids }}）。")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p else %}")
+    body(doc, "各责任单位均已按时报送本期落实情况。")
+    tag(doc, "{%p endif %}")
+    heading(doc, "四、下步工作")
+    body(
+        doc,
+        "下一步，{{ office }}将继续加强跟踪督办，对进度滞后的事项和未按时报送落实情况的单位"
+        "加大督办力度，确保各项任务按期完成。",
+    )
+    body(doc, "特此报告。")
+    signature(doc)
+    record(doc)
+    return doc
+
+
 BUILDERS = {
     "督办通知单": notice,
     "催办函": reminder,
     "限期整改通知书": rectify,
     "督查通报": bulletin,
+    "落实情况报告": report,
 }
 
 

@@ -19,6 +19,7 @@ from automation.ledger.normalize import (
     did_you_mean,
     parse_date,
     parse_progress,
+    progress_shown,
     squeeze,
     suggest_from,
     text,
@@ -201,6 +202,7 @@ def _item(
     if not _blank(v.get("progress", "")):
         try:
             item.progress = parse_progress(v["progress"])
+            item.progress_text = progress_shown(v["progress"], item.progress)
         except ValueError as e:
             report(
                 "progress",

@@ -174,6 +174,13 @@ def parse_progress(value: object) -> float:
     return _scale_progress(float(value), percent=False)
 
 
+def progress_shown(value: object, parsed: float) -> str:
+    """Return 完成进度 as staff typed it: text exactly, a number cell as the percentage it means."""
+    if isinstance(value, str):
+        return value.strip()
+    return f"{parsed:g}%"
+
+
 @lru_cache(maxsize=1024)
 def _parse_progress_text(text: str) -> float:
     s = squeeze(text)

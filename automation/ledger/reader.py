@@ -28,6 +28,7 @@ from automation.ledger.normalize import (
     header_key,
     parse_date,
     parse_progress,
+    progress_shown,
     split_list,
     text,
 )
@@ -392,10 +393,11 @@ def _read_feedback(table: Table | None, problems: list[Problem], today: date) ->
                 )
             )
             continue
-        progress = None
+        progress, shown = None, ""
         if v.get("progress", "") not in ("", None):
             try:
                 progress = parse_progress(v["progress"])
+                shown = progress_shown(v["progress"], progress)
             except ValueError as e:
                 problems.append(
                     Problem(
@@ -415,6 +417,7 @@ def _read_feedback(table: Table | None, problems: list[Problem], today: date) ->
                 evidence=text(v.get("evidence", "")),
                 entered_by=text(v.get("entered_by", "")),
                 row=row,
+                progress_text=shown,
             )
         )
     return feedback
