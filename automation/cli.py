@@ -91,10 +91,12 @@ def init(directory: Path, force: bool, xlsm: bool):
 )
 @today_option
 def demo(directory: Path, seed: int, items: int, force: bool, xlsm: bool, today: str | None):
-    """生成演示台账并运行刷新（含当天文书）/ build the demo ledger and run the main job on it."""
-    from automation.letters.issue import LetterRequest
-    from automation.refresh import refresh as do_refresh
+    """生成演示台账并运行刷新（含当天文书）/ build the demo ledger and run the main job on it.
+
+    演示前一个工作日生成的送审稿中有一份已审定、今天编号发出，其余在“发文登记”中待审定。
+    """
     from automation.workbooks.demo import build_demo
+    from automation.workbooks.demo_review import run_demo
 
     day = parse_today(today)
     path = build_demo(directory, seed=seed, items=items, today=day, force=force)
@@ -103,7 +105,7 @@ def demo(directory: Path, seed: int, items: int, force: bool, xlsm: bool, today:
 
         path = convert_to_xlsm(path, force=force, replace=True)
     click.echo(f"演示台账：{path}")
-    click.echo(do_refresh(path, today=day, letters=LetterRequest()).summary())
+    click.echo(run_demo(path, today=day).summary())
 
 
 @cli.command()

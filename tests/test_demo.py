@@ -312,6 +312,19 @@ def test_cli_demo_builds_and_runs_the_main_job(tmp_path):
     assert ws["V1"].value == "预警"
     lights = [c.value for c in ws["V"][1:] if c.value]
     assert len(lights) >= 300 and set(lights) <= set(schema.LIGHTS)  # the refresh really ran
+    # 审定 (docs/letters.md): yesterday's 送审稿 wait in 发文登记, one was approved and issued today
+    log = openpyxl.load_workbook(tmp_path / "演示" / "督查台账.xlsx")[schema.LETTER_LOG]
+    rows = [
+        dict(zip([c.value for c in log[1]], r, strict=False))
+        for r in log.iter_rows(min_row=2, values_only=True)
+    ]
+    [issued] = [r for r in rows if r["状态"] == "已发出"]
+    assert issued["文号"] == "催办〔2026〕1号" and issued["审定人"] == "李建国"
+    assert (tmp_path / "演示" / issued["文件"]).is_file()
+    waiting = [r for r in rows if r["状态"] == "待审定"]
+    assert len(waiting) >= 3 and all(not r["文号"] for r in waiting)
+    assert all((tmp_path / "演示" / r["文件"]).is_file() for r in waiting)
+    assert "已由县政府办公室主任李建国审定，今天编号发出" in result.stdout
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.returncode != 0 and "--force" in again.stderr
 
@@ -326,12 +339,14 @@ def test_demo_force_starts_the_demo_over_with_its_own_history_and_outputs(tmp_pa
     today = date(2026, 11, 20)
     path = build_demo(tmp_path, seed=5, items=120, today=today, force=False)
     first = refresh(path, today=today, letters=LetterRequest(), progress=False)
-    assert first.letters and (tmp_path / ".duban").is_dir() and (tmp_path / "输出").is_dir()
+    assert first.drafts and (tmp_path / ".duban").is_dir() and (tmp_path / "输出").is_dir()
     build_demo(tmp_path, seed=5, items=120, today=today, force=True)
     assert not (tmp_path / ".duban").exists() and not (tmp_path / "输出").exists()
     again = refresh(path, today=today, letters=LetterRequest(), progress=False)
-    # The same letters with the same numbers: nothing carried over from the replaced demo.
-    assert sorted(x.doc_no for x in again.letters) == sorted(x.doc_no for x in first.letters)
+    # The same 送审稿: nothing carried over from the replaced demo (its drafts held none back).
+    assert [(x.type, x.unit, x.file) for x in again.drafts] == [
+        (x.type, x.unit, x.file) for x in first.drafts
+    ]
 
 
 # --- the generated texts read as Chinese a 督查室 would write -----------------------------------
