@@ -346,3 +346,15 @@ def test_an_unknown_state_is_a_problem_naming_the_cell(tmp_path):
     assert problem.where == "发文登记!G2"
     assert problem.message == "状态“审核中”无法识别"
     assert "待审定、已审定、已发出、退回" in problem.fix
+
+
+def test_an_older_copy_put_back_never_issues_a_letter_twice(ledger, tmp_path):
+    refresh(ledger, today=D1, letters=LetterRequest())
+    decide(ledger, "催办函", "已审定", "王立新", datetime(2026, 11, 23))
+    approved = ledger.read_bytes()
+    refresh(ledger, today=D2, letters=APPROVED_ONLY)
+    ledger.write_bytes(approved)  # staff restore the copy from before the letter went out
+    report = refresh(ledger, today=D3, letters=APPROVED_ONLY)
+    assert report.letters == [] and reserved(ledger) == [("催办函", 1)]
+    assert (log(ledger)[0]["文号"], log(ledger)[0]["状态"]) == ("催办〔2026〕1号", "已发出")
+    assert "此前已编号发出（催办〔2026〕1号），已补回文号，未重复发文" in report.summary()

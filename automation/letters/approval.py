@@ -155,7 +155,8 @@ class Writer:
         context = {**choice.context, "doc_no": self._blank(choice.type, self.today.year)}
         data = self.template(choice.type).render(context, draft=True)
         unit = choice.unit or letters.ALL_UNITS
-        path = drafts.write_draft(self.path, self.today, choice.type, unit, data)
+        taken = {x.file for x in self.ledger.letters} | {d.file for d in self.batch.drafts}
+        path = drafts.write_draft(self.path, self.today, choice.type, unit, data, taken)
         self.batch.draft_files.append(path)
         file = path.relative_to(self.folder).as_posix()
         letter = Letter(

@@ -16,6 +16,7 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Container
 from datetime import date
 from pathlib import Path
 
@@ -47,14 +48,28 @@ def draft_folder(ledger: Path, day: date) -> Path:
     return paths.day_folder(ledger, day, DRAFT_DIR)
 
 
-def write_draft(ledger: Path, day: date, letter_type: str, unit: str, data: bytes) -> Path:
-    """Write a 送审稿 under a name no other file has; return its path."""
+def write_draft(
+    ledger: Path,
+    day: date,
+    letter_type: str,
+    unit: str,
+    data: bytes,
+    taken: Container[str] = (),
+) -> Path:
+    """Write a 送审稿 under a name no other file has; return its path.
+
+    ``taken`` are files (relative to the ledger's folder, as 发文登记 names them) that must
+    not be reused even when they are gone: a deleted 送审稿's row still names its file.
+    """
     folder = draft_folder(ledger, day)
+    base = paths.ledger_folder(ledger)
     stem = f"{letter_prefix(unit or ALL_UNITS, letter_type)}{DRAFT_MARK}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for n in range(1, MAX_SAME_NAME + 1):
             path = folder / f"{stem}{n if n > 1 else ''}.docx"
+            if path.relative_to(base).as_posix() in taken:
+                continue
             try:
                 with path.open("xb") as f:
                     f.write(data)

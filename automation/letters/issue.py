@@ -136,15 +136,15 @@ def choose(
     """Return what this run writes: the letters due (unless not asked) and the report asked for."""
     chosen = []
     if request.due:
-        chosen = letters.select(
+        due = letters.select(
             evaluation.ledger,
             evaluation.outcome,
             review.issued(evaluation.letters),
             evaluation.today,
             types=request.types or None,
             unit=request.unit or None,
-            held=held,
         )
+        chosen = review.not_held(due, held, evaluation.ledger, evaluation.today)
     if request.report is not None:
         from automation.letters.report import report_draft
 

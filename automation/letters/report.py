@@ -39,6 +39,7 @@ _LAGGING = (Status.OVERDUE, Status.LAGGING)
 _DIGITS = "零一二三四五六七八九"
 NO_REPORT = "未报送进展情况"
 NO_TEXT = "无进展情况说明"
+NO_UNIT = "（责任单位未填写）"
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ def report_draft(evaluation: Evaluation, request: ReportRequest) -> Draft:
         units: list[str] = []
         reports = []
         for item, result in rows:
-            for unit in item.lead_units or (item.unit_text,):
+            for unit in item.lead_units or (item.unit_text or NO_UNIT,):
                 if unit in units:
                     continue
                 units.append(unit)

@@ -19,15 +19,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
+from automation.ledger.normalize import clean
 from automation.letters.selection import (
+    ALL_UNITS,
     RECEIPT_WORKDAYS,
     RECTIFY_WORKDAYS,
     REPLY_WORKDAYS,
+    Draft,
     date_cn,
 )
-from automation.models import Letter
+from automation.models import Ledger, Letter
+from automation.rules.scoring import PERIOD_WORDS, period_containing
 from automation.rules.workdays import WorkCalendar
-from automation.schema import LetterState
+from automation.schema import LetterState, LetterType
 from automation.settings import YES, Settings
 
 # Dates a letter counts from the day it is issued (the 送审稿 printed them from its own day).
@@ -62,8 +66,9 @@ def issued_files(
     are returned, so a 送审稿 is never attached to a mail or posted to a group.
     """
     found: list[Path] = []
+    unit = clean(unit)  # 发文登记 is read NFKC-cleaned; this run's letters carry the name as typed
     for letter in issued(letters):
-        if letter.date != day or letter.unit != unit or letter.type != letter_type:
+        if letter.date != day or clean(letter.unit) != unit or letter.type != letter_type:
             continue
         if not letter.file:
             continue
@@ -108,6 +113,35 @@ def held(
             if (decided.get(letter.file) or today) == today:
                 out.append(letter)
     return out
+
+
+def not_held(
+    drafts: Sequence[Draft], held: Sequence[Letter], ledger: Ledger, today: date
+) -> list[Draft]:
+    """Drop the letters a held 送审稿 already stands for (see the module docstring).
+
+    A unit with a held 送审稿 of a type gets no other of that type, an item with a held
+    督办通知单 no other notice, and a scoring period with a held 督查通报 no other bulletin.
+    """
+    period = period_containing(today, PERIOD_WORDS[ledger.settings.score_period])
+    held = [
+        h for h in held if h.type != LetterType.BULLETIN or period.start <= h.date <= period.end
+    ]
+    return [d for d in drafts if not _stands_for(held, d)]
+
+
+def _stands_for(held: Sequence[Letter], draft: Draft) -> bool:
+    for letter in held:
+        if letter.type != draft.type:
+            continue
+        if draft.type == LetterType.BULLETIN:
+            return True
+        if draft.type == LetterType.NOTICE:
+            if {i.strip() for i in letter.item_ids} & set(draft.item_ids):
+                return True
+        elif clean(letter.unit) == clean(draft.unit or ALL_UNITS):
+            return True
+    return False
 
 
 def restamp(context: Mapping[str, object], day: date, cal: WorkCalendar) -> dict:

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from automation import schema
-from automation.ledger.normalize import clean
 from automation.models import Item, ItemResult, Ledger, Letter, Outcome, UnitScore
 from automation.rules.scoring import (
     LATE_FEEDBACK,
@@ -83,14 +82,8 @@ def select(
     *,
     types: Sequence[str] | None = None,
     unit: str | None = None,
-    held: Sequence[Letter] = (),
 ) -> list[Draft]:
-    """Choose today's letters: all due ones, or only ``types`` (and only ``unit``'s) when given.
-
-    ``held`` are 送审稿 standing for their letter (review.held): a unit with one of a type gets
-    no other of that type, an item with a 督办通知单 one no other notice, a period with a
-    督查通报 one no other bulletin.
-    """
+    """Choose today's letters: all due ones, or only ``types`` (and only ``unit``'s) when given."""
     cal = WorkCalendar(ledger.calendar_overrides)
     issued = [letter for letter in issued if letter.date <= today]
     wanted = tuple(types) if types else (NOTICE, REMINDER_LETTER, RECTIFY, BULLETIN)
@@ -106,24 +99,7 @@ def select(
         drafts += bulletins(ledger, outcome, issued, today, cal, asked=asked)
     if unit:
         drafts = [d for d in drafts if d.unit == unit]
-    period = period_containing(today, _period_kind(ledger))
-    held = [h for h in held if h.type != BULLETIN or period.start <= h.date <= period.end]
-    return [d for d in drafts if not _stands_for(held, d)]
-
-
-def _stands_for(held: Sequence[Letter], draft: Draft) -> bool:
-    """Tell whether a 送审稿 in ``held`` already stands for this letter (see ``select``)."""
-    for letter in held:
-        if letter.type != draft.type:
-            continue
-        if draft.type == BULLETIN:
-            return True
-        if draft.type == NOTICE:
-            if set(map(str.strip, letter.item_ids)) & set(draft.item_ids):
-                return True
-        elif clean(letter.unit) == clean(draft.unit or ALL_UNITS):
-            return True
-    return False
+    return drafts
 
 
 def _common(ledger: Ledger, today: date) -> dict:
