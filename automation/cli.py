@@ -179,10 +179,11 @@ def letters(
     dry_run: bool,
     as_json: bool,
 ):
-    """先刷新台账，再生成今日应发的文书并登记文号 / refresh, then issue the letters due as .docx.
+    """先刷新台账，再生成今日应发的文书并登记 / refresh, then draft or issue the letters due.
 
     本命令就是一次带文书的刷新（与 duban refresh --letters 相同，计算列和汇总表一并写回）。
-    文书保存在 台账所在文件夹/输出/<日期>/<类型>/，每份取本类型本年度下一个文号，并登记到“发文登记”表。
+    须审定的文书生成送审稿（输出/<日期>/送审稿/，不编号，“发文登记”状态 待审定）；
+    已审定的送审稿和无须审定的文书取本类型本年度下一个文号，保存在 输出/<日期>/<类型>/。
     """
     from automation.letters.issue import LetterRequest
     from automation.refresh import refresh as do_refresh
