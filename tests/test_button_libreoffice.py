@@ -289,10 +289,11 @@ def test_pressing_the_button_in_libreoffice_refreshes_the_saved_ledger(tmp_path)
     # The click ran the button's own macro, from its form control, with macros allowed.
     assert click["macros_allowed"] is True
     assert click["macro"].startswith(f"vnd.sun.star.script:VBAProject.{vba.BUTTON_MACRO}?")
-    # The launcher saw the workbook still open, waited, refreshed with letters.
+    # The launcher saw the workbook still open, waited, refreshed with letters (drafted as
+    # 送审稿 for 审定, docs/letters.md).
     text = log.read_text(encoding="utf-8")
     assert code == 0, text
-    assert "台账正在被打开" in text and "已写回台账" in text and "已发文" in text
+    assert "台账正在被打开" in text and "已写回台账" in text and "已生成送审稿" in text
     assert not list(folder.glob(".~lock.*"))
 
     # The refresh started from the workbook as LibreOffice saved it: its one backup.

@@ -69,7 +69,9 @@ def ledger(tmp_path) -> Path:
     ]
     folder = tmp_path / "office"
     folder.mkdir()
-    return write_ledger(folder / "台账.xlsx", rows, units=units, settings=[("单位名称", OFFICE)])
+    # Letters issued directly (no 送审稿 first, docs/letters.md 审定): their files are checked here.
+    settings = [("单位名称", OFFICE), ("文书须审定", "否"), ("须审定文书", "无")]
+    return write_ledger(folder / "台账.xlsx", rows, units=units, settings=settings)
 
 
 def text_of(letter: Path) -> str:

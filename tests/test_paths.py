@@ -120,7 +120,11 @@ ODD_A, ODD_B = (
 )  # one name once the forbidden character goes
 
 
-def _ledger_with_hostile_units(folder: Path) -> Path:
+# Letters issued directly (no 送审稿 first, docs/letters.md 审定), so the mails attach them.
+DIRECT = (("文书须审定", "否"), ("须审定文书", "无"))
+
+
+def _ledger_with_hostile_units(folder: Path, settings=DIRECT) -> Path:
     units = [
         *UNITS,
         (LONG_UNIT, "", "long@example.cn"),
@@ -134,7 +138,7 @@ def _ledger_with_hostile_units(folder: Path) -> Path:
         good_row(4, 责任单位=ODD_B, 办结时限=date(2026, 11, 17)),
     ]
     folder.mkdir()
-    return write_ledger(folder / "台账.xlsx", rows, units=units)
+    return write_ledger(folder / "台账.xlsx", rows, units=units, settings=settings)
 
 
 def test_a_unit_name_too_long_for_the_file_system_stops_no_letter_form_or_mail(tmp_path):

@@ -22,6 +22,7 @@ from fixtures_xlsx import good_row, write_ledger
 from smtpd_fixture import smtp_server
 from test_daily import FakeClock
 from test_letters import add_letter_log
+from test_paths import LONG_UNIT, ODD_A, ODD_B, _ledger_with_hostile_units
 
 from automation.cli import cli
 from automation.history import History
@@ -358,3 +359,12 @@ def test_an_older_copy_put_back_never_issues_a_letter_twice(ledger, tmp_path):
     assert report.letters == [] and reserved(ledger) == [("催办函", 1)]
     assert (log(ledger)[0]["文号"], log(ledger)[0]["状态"]) == ("催办〔2026〕1号", "已发出")
     assert "此前已编号发出（催办〔2026〕1号），已补回文号，未重复发文" in report.summary()
+
+
+def test_units_with_impossible_names_get_their_own_drafts(tmp_path):
+    ledger = _ledger_with_hostile_units(tmp_path / "office", settings=())
+    report = refresh(ledger, today=D1, letters=LetterRequest())
+    drafted = {d.unit: d.file for d in report.drafts if d.type == "催办函"}
+    assert set(drafted) == {LONG_UNIT, "县财政局", ODD_A, ODD_B}
+    assert len(set(drafted.values())) == 4  # 县自然资源局:/? 执法大队 do not share one file
+    assert all((ledger.parent / f).is_file() for f in drafted.values())
