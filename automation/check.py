@@ -77,6 +77,7 @@ SKIPPED_KINDS = {
     "note": "注释行",
     "signature": "落款行",
     "header": "重复的表头行",
+    "blank": "空行",
 }
 
 

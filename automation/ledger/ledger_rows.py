@@ -49,6 +49,7 @@ class SheetContext:
     settings: Settings
     year_hint: int | None = None  # a year in the sheet's name or title row
     stages: tuple[Stage, ...] = ()  # quarterly target columns (docs/rules.md §3.9)
+    category: str | None = None  # the 事项类别 the sheet's name or title names (领导批示)
 
 
 TEXT_FIELDS = (
@@ -138,13 +139,13 @@ def _merged(groups: list[list[Item]]) -> list[list[Item]]:
 
 def item_groups(names: UnitNames, values: dict[str, object]) -> list[tuple[str, str]]:
     """Return (group word, key) of the groups a row names that no unit's 类型 covers."""
-    found = names.match(clean(values.get("unit", "")), _co_text(values))
+    found = names.match(text(values.get("unit", "")), _co_text(values))
     return [(g, "unit") for g in found.groups]
 
 
 def _co_text(values: dict[str, object]) -> str:
     """Return the 配合单位 cells of a row as one list (a second unit column joins the first)."""
-    parts = (clean(values.get(k, "")) for k in ("co_units", "co_units2"))
+    parts = (text(values.get(k, "")) for k in ("co_units", "co_units2"))
     return "、".join(p for p in parts if p)
 
 
@@ -175,13 +176,15 @@ def _item(
         item.category, problem = _category(clean(v.get("category", "")))
         if problem:
             report("category", *problem)
-    elif item.source:
-        item.category = category_from_source(item.source)
+    elif item.source or context.category:
+        # 来源依据 first; a sheet kept for one category (领导批示) settles the rest.
+        found = category_from_source(item.source) if item.source else "其他"
+        item.category = context.category if found == "其他" and context.category else found
     item.typed_status, problem = _status(clean(v.get("typed_status", "")))
     if problem:
         report("typed_status", *problem)
     item.unit_text = text(v.get("unit", ""))
-    matched = names.match(clean(v.get("unit", "")), _co_text(v))
+    matched = names.match(text(v.get("unit", "")), _co_text(v))
     item.units, item.co_units = matched.leads, matched.co_units
     item.unit = matched.leads[0] if matched.leads else None
     for key, message, fix in matched.problems:
@@ -233,11 +236,17 @@ def _stages(item: Item, v: dict[str, object], context: SheetContext) -> None:
     earlier = tuple(dates[s.month] for s in planned[:-1])
     if earlier:
         item.cadence = with_stages(item.cadence, earlier)
-    reported = [
-        s for s in planned if not _blank(v.get(stage_key(s, "done"), "")) and s.done is not None
-    ]
-    if reported:
-        latest = dates[reported[-1].month]
+    # The stages reported in turn count as feedback up to the first one left empty, so that
+    # one is the 下次反馈日 (反馈逾期 once it has passed) even when a later cell is filled; a
+    # stage reported before its date was reported by today at the latest.
+    latest = None
+    for stage in planned:
+        if stage.done is None:
+            continue  # no 完成情况 column for this stage: nothing to read
+        if _blank(v.get(stage_key(stage, "done"), "")):
+            break
+        latest = min(dates[stage.month], context.today)
+    if latest is not None:
         item.last_feedback_on = max(filter(None, (item.last_feedback_on, latest)))
     # The last 完成情况 says done in words (已完成), or is the year-end report once it is due.
     final = clean(v.get(stage_key(last, "done"), ""))

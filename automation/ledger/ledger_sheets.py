@@ -165,15 +165,23 @@ def sheet_reading(table: Table, items) -> SheetReading:
             fields.append((letter, header, _field_label(mapped[col])))
         else:
             ignored.append((letter, header))
-    words = [i for i in items if i.deadline_rule]
-    examples = [
-        (
-            f"{get_column_letter(table.columns['deadline'])}{i.row}",
-            i.deadline_text,
-            i.deadline.isoformat() if i.deadline else "无办结时限（长期）",
-        )
-        for i in words[:2]
+    # Deadlines read from words typed in the 办结时限 cell (a quarterly layout's deadline comes
+    # from its target columns, not from words); a cell merged over an item's unit rows once.
+    words = [
+        i
+        for i in items
+        if i.deadline_rule and i.deadline_text and (i.part_of is None or i.part_of[1] == i.row)
     ]
+    examples = []
+    for i in words:
+        if len(examples) < 2 and all(typed != i.deadline_text for _, typed, _ in examples):
+            examples.append(
+                (
+                    f"{get_column_letter(table.columns['deadline'])}{i.row}",
+                    i.deadline_text,
+                    i.deadline.isoformat() if i.deadline else "无办结时限（长期）",
+                )
+            )
     return SheetReading(
         sheet=table.sheet,
         header_row=table.header_row,
@@ -182,5 +190,25 @@ def sheet_reading(table: Table, items) -> SheetReading:
         items=len(items),
         words=len(words),
         examples=examples,
+        notes=_parts_note(items),
         skipped={k: list(v) for k, v in table.skipped.items()},
     )
+
+
+def _parts_note(items) -> list[str]:
+    """Say which rows are one item kept over several unit rows (docs/rules.md §3.7)."""
+    parts: dict[tuple[str, int], list[int]] = {}
+    for item in items:
+        if item.part_of is not None:
+            parts.setdefault(item.part_of, []).append(item.row)
+    if not parts:
+        return []
+    shown = "、".join(
+        f"第 {rows[0]}—{rows[-1]} 行" if rows == list(range(rows[0], rows[-1] + 1)) else
+        "第 " + "、".join(map(str, rows)) + " 行"
+        for rows in parts.values()
+    )  # fmt: skip
+    return [
+        f"一个事项分多行、每行一个责任单位：{shown}（共 {len(parts)} 个事项）；"
+        "每行分别计算、计入各自的单位，各行都办结后该事项才算办结"
+    ]

@@ -255,15 +255,18 @@ def assign_ids(
     columns: Mapping[str, str],
     added: Collection[str] = (),
     formulas: Collection[tuple[str, int]] = (),
+    years: Mapping[str, int | None] = {},  # noqa: B006 - never mutated
 ) -> list[Problem]:
     """Give every item with a blank 编号 the next ``<prefix>-<year>-<seq>`` and say so, per cell.
 
-    ``year`` is the item's 交办日期 year, else today's; ``seq`` continues after the highest
-    existing one for that prefix and year, across every ledger sheet. ``columns`` gives each
-    sheet's 编号 column letter; sheets in ``added`` have no 编号 column yet (the refresh adds
-    one and fills it, announced once for the sheet, so no line per row). An item whose
-    (sheet, row) is in ``formulas`` has a formula in its 编号 cell (without a usable result):
-    staff typed it, so it is never written over; the item gets a number for this run only.
+    ``year`` is the item's 交办日期 year, else the year its sheet's name or title names
+    (``years``: 2025年督办事项 numbers its items DB-2025-…), else today's; ``seq`` continues
+    after the highest existing one for that prefix and year, across every ledger sheet.
+    ``columns`` gives each sheet's 编号 column letter; sheets in ``added`` have no 编号 column
+    yet (the refresh adds one and fills it, announced once for the sheet, so no line per row).
+    An item whose (sheet, row) is in ``formulas`` has a formula in its 编号 cell (without a
+    usable result): staff typed it, so it is never written over; the item gets a number for
+    this run only.
     """
     pattern = re.compile(rf"{re.escape(prefix)}-(\d{{4}})-(\d+)")
     highest: dict[int, int] = {}
@@ -279,7 +282,9 @@ def assign_ids(
         if item.part_of in given:
             item.id = given[item.part_of]
         else:
-            year = (item.assigned_on or today).year
+            year = (
+                item.assigned_on.year if item.assigned_on else years.get(item.sheet) or today.year
+            )
             highest[year] = highest.get(year, 0) + 1
             item.id = f"{prefix}-{year}-{highest[year]:03d}"
             if item.part_of is not None:

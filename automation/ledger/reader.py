@@ -36,6 +36,7 @@ from automation.ledger.settings_sheet import read_settings
 from automation.ledger.sheet_scan import SheetScan
 from automation.ledger.sheet_table import Table, load_table, rows_of
 from automation.ledger.stages import find_stages
+from automation.ledger.words import category_named
 from automation.mail.addresses import parse_addresses
 from automation.models import Feedback, Ledger, LedgerSheet, Letter, Problem, SheetLayout, Unit
 from automation.rules.workdays import WorkCalendar
@@ -85,7 +86,14 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
         id_col = table.columns.get("id")
         id_formulas.update((table.sheet, r) for r, c in table.formula_cells if c == id_col)
         year = year_hint(table)
-        context = SheetContext(today, calendar, ledger.settings, year, find_stages(table.headers))
+        context = SheetContext(
+            today,
+            calendar,
+            ledger.settings,
+            year,
+            find_stages(table.headers),
+            category_named(table.sheet, table.title),
+        )
         items = read_items(table, ledger.units, context, ledger.problems)
         ledger.items.extend(items)
         ledger.sheets.append(
@@ -125,6 +133,7 @@ def _settle_ids(ledger: Ledger, today: date, formulas: set[tuple[str, int]]) -> 
             columns=columns,
             added=added,
             formulas=formulas,
+            years={s.name: s.year for s in ledger.sheets},
         )
     )
     for sheet in ledger.sheets:

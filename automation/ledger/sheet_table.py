@@ -86,6 +86,7 @@ def load_table(workbook, name: str, columns, scan: SheetScan, *, min_matches: in
     # A 序号 alone (pre-numbered blank rows of a printed ledger) does not make an item either.
     passive = {c.key for c in columns if c.computed or c.kind == "rownumber"}
     inputs = [i - 1 for k, i in table.columns.items() if k not in passive]
+    blank: list[int] = []
     for r in range(table.header_row, len(grid)):
         cells = grid[r]
         # A filled input cell makes the row used as well, so the whole row is scanned only
@@ -99,6 +100,16 @@ def load_table(workbook, name: str, columns, scan: SheetScan, *, min_matches: in
                 table.rows.append((r + 1, cells))
         elif any(v != "" and v is not None for v in cells):
             table.last_row = r + 1
+            # A note or a signature line is often typed in the 序号 column (or merged
+            # across from it), which alone does not make a row data: say what it is too.
+            kind = not_an_item(cells, by_name, min_matches)
+            if kind:
+                table.skipped.setdefault(kind, []).append(r + 1)
+        else:
+            blank.append(r + 1)
+    separators = [r for r in blank if r < table.last_row]
+    if separators:
+        table.skipped["blank"] = separators
     if table.rows and facts:
         table.formula_cells = set(facts.formulas)
         table.bad_formulas = {k for k, bad in facts.formulas.items() if bad}

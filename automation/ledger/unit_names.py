@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from automation import schema
-from automation.ledger.normalize import UnitMatcher, did_you_mean, split_list, squeeze
+from automation.ledger.normalize import (
+    LIST_SEPARATORS,
+    UnitMatcher,
+    clean,
+    did_you_mean,
+    squeeze,
+)
 from automation.ledger.words import group_kinds
 from automation.models import Unit
 
@@ -55,7 +61,11 @@ class UnitNames:
         self, text: str, key: str, problems: list[tuple[str, str, str]], groups: list[str]
     ) -> list[str]:
         found: list[str] = []
-        for name in split_list(text):
+        # Split what was typed (full-width separators included) without normalising it, so a
+        # problem quotes each name exactly as typed; matching normalises its own copy.
+        for name in (part.strip() for part in LIST_SEPARATORS.split(text)):
+            if not name:
+                continue
             for unit in self._one(name, key, problems, groups):
                 if unit not in found:
                     found.append(unit)
@@ -65,7 +75,7 @@ class UnitNames:
         self, name: str, key: str, problems: list[tuple[str, str, str]], groups: list[str]
     ) -> list[str]:
         if not self.matcher:
-            return [name]  # no 责任单位 sheet: nothing to check the name against
+            return [clean(name)]  # no 责任单位 sheet: nothing to check the name against
         unit = self.matcher.match(name)
         if unit is not None:
             return [unit]

@@ -34,6 +34,8 @@ def status_of(text: str) -> TypedStatus | None:
 
 
 # 事项类别 from the words of 来源依据 when the ledger has no 类别 column, first match wins.
+# 上级来文 needs a higher level named: a 省/市 body, or 省/市 … 来文/交办/督办 — a 县 leader's
+# 交办 (县领导调研交办) is not 上级来文, nor is a 县市场监管局 (市 of 市场) or 城市管理局.
 CATEGORY_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("政府工作报告", ("政府工作报告",)),
     ("领导批示", ("批示",)),
@@ -41,8 +43,14 @@ CATEGORY_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("建议提案", ("建议", "提案")),
     ("热线交办", ("12345", "热线", "市长信箱")),
     ("会议议定", ("常务会议", "常务会", "会议纪要", "议定", "专题会", "会议")),
-    ("上级来文", ("省委", "省政府", "市委", "市政府", "来文", "交办", "督办函", "上级")),
+    ("上级来文", ("国务院", "国办", "中央", "上级", "督办函")),
 )
+_HIGHER_LEVEL = re.compile(
+    r"(?:省|(?<![城超门])市(?!场|民|容))"
+    r"(?:委|政府|政办|委办|府办|人大|政协|纪委|督查|[^，,。；;]{0,10}?(?:来文|交办|督办))"
+)
+
+
 # Typed 事项类别 words that name one of the categories.
 CATEGORY_ALIASES = {
     "市长热线": "热线交办",
@@ -67,7 +75,19 @@ def category_from_source(source: str) -> str:
     for category, words in CATEGORY_KEYWORDS:
         if any(w in text for w in words):
             return category
-    return "其他"
+    return "上级来文" if _HIGHER_LEVEL.search(text) else "其他"
+
+
+def category_named(*texts: str) -> str | None:
+    """Return the 事项类别 a sheet's name or title names (领导批示, 会议议定…), else None.
+
+    A workbook kept one sheet per category says the category once, in the sheet's name.
+    """
+    for text in texts:
+        category = category_from_source(text)
+        if category != "其他":
+            return category
+    return None
 
 
 # Groups of units written in a unit cell, and the 类型 (责任单位 sheet) words each covers.

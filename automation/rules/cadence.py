@@ -338,8 +338,8 @@ def next_feedback_on(
 ) -> date | None:
     """Return 下次反馈日: the node after the one the latest feedback covers (docs/rules.md §7).
 
-    With no feedback it is the first node scheduled on or after 交办日期. None when there
-    is no cadence, or neither a (valid) feedback nor 交办日期 to count from. ``today`` is
+    With no feedback it is the first node scheduled on or after 交办日期 (without 交办日期, the
+    first 阶段节点). None when there is no cadence, or nothing to count from. ``today`` is
     not needed by the rule; it is accepted so callers pass the same arguments everywhere.
     """
     if cadence is None or not has_nodes(cadence):
@@ -361,6 +361,8 @@ def _next_feedback_on(
         next(nodes, None)  # the node this feedback covers
         return next(nodes, None)
     if assigned_on is None:
-        return None
+        # 阶段节点 are the item's own dates (a quarterly target, "9月底前完成主体，…"): the
+        # first one is due whatever the 交办日期; a periodic series needs 交办日期 to start.
+        return cal.roll_forward(cadence.stages[0]) if cadence.stages else None
     first = next(_moved(cadence, assigned_on, cal, assigned_on), None)
     return first[1] if first else None
