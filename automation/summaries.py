@@ -222,52 +222,79 @@ def _grouped(pairs, key) -> list[tuple[str, list[tuple[Item, ItemResult]]]]:
     return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
+_URGENCY = {status: i for i, status in enumerate(Status)}  # open statuses: most urgent first
+
+
+def whole_items(pairs: list[tuple[Item, ItemResult]]) -> list[tuple[Item, ItemResult]]:
+    """Return one (item, result) per item: the parts of an item over several unit rows as one.
+
+    The item is open while any part is (with its most urgent part's status), done late when
+    a part was, 已销号 when every part is, else done; all set aside, it is set aside.
+    """
+    groups: dict[object, list[tuple[Item, ItemResult]]] = {}
+    for pair in pairs:
+        key = pair[0].part_of or id(pair[0])
+        groups.setdefault(key, []).append(pair)
+    return [_whole(group) for group in groups.values()]
+
+
+def _whole(group: list[tuple[Item, ItemResult]]) -> tuple[Item, ItemResult]:
+    if len(group) == 1:
+        return group[0]
+    open_parts = [p for p in group if p[1].status in OPEN]
+    if open_parts:
+        return min(open_parts, key=lambda p: _URGENCY[p[1].status])
+    done = [p for p in group if p[1].status in DONE]
+    late = [p for p in done if p[1].status == Status.DONE_LATE]
+    not_closed = [p for p in done if p[1].status != Status.CLOSED]
+    return (late or not_closed or done or group)[0]
+
+
 def summary_sheet(pairs: list[tuple[Item, ItemResult]], ledger: Ledger) -> GeneratedSheet:
     """Build 统计汇总: a per-unit block (charted), then per-category and per-leader blocks.
 
     With several ledger sheets a per-sheet block follows, each sheet named with its year
-    (2025年度 · 2025年督办事项), so an earlier year's items are told apart.
+    (2025年度 · 2025年督办事项), so an earlier year's items are told apart. An item kept over
+    several unit rows counts for each unit in the per-unit block, and once everywhere else
+    (合计 included): done only when every part is done (docs/rules.md §3.7).
     """
     rows: list[list[object]] = []
     headers: list[int] = []
     chart = None
     years = {s.name: s.year for s in ledger.sheets}
-    blocks: list[tuple[str, Callable[[Item], object]]] = [
-        ("责任单位", lambda i: i.lead_units or i.unit_text),
-        ("事项类别", lambda i: i.category),
-        ("牵头领导", lambda i: i.leader),
+    items = whole_items(pairs)
+    blocks: list[tuple[str, Callable[[Item], object], list[tuple[Item, ItemResult]]]] = [
+        ("责任单位", lambda i: i.lead_units or i.unit_text, pairs),
+        ("事项类别", lambda i: i.category, items),
+        ("牵头领导", lambda i: i.leader, items),
     ]
     if len(ledger.sheets) > 1:
         blocks.append(
             (
                 "工作表",
                 lambda i: f"{years[i.sheet]}年度 · {i.sheet}" if years.get(i.sheet) else i.sheet,
+                items,
             )
         )
-    for title, key in blocks:
+    for title, key, counted in blocks:
         if rows:
             rows.append([])
         headers.append(len(rows))
         rows.append([title, *GROUP_HEADERS])
         first = len(rows)
-        rows.extend(_group_row(name, group) for name, group in _grouped(pairs, key))
+        rows.extend(_group_row(name, group) for name, group in _grouped(counted, key))
         if title == "责任单位":
-            rows.append(_group_row("合计", pairs))
-            unknown = sum(1 for i, r in pairs if r.status in DONE and not i.done_known)
+            last = len(rows) - 1
+            rows.append(_group_row("合计", items))
+            unknown = sum(1 for i, r in items if r.status in DONE and not i.done_known)
             if unknown:
                 rows.append(
                     [
                         f"注：{unknown} 个已办结事项没有办结日期（台账无“办结日期”列），未计入按期办结率"
                     ]
                 )
-            if len(rows) - 1 > first:
-                chart = (
-                    "各责任单位办结率",
-                    0,
-                    GROUP_HEADERS.index("办结率") + 1,
-                    first,
-                    len(rows) - 2,
-                )
+            if last >= first:
+                chart = ("各责任单位办结率", 0, GROUP_HEADERS.index("办结率") + 1, first, last)
     widths = (18, *(9 for _ in GROUP_HEADERS))
     percent_cols = {GROUP_HEADERS.index(h) + 1: PERCENT for h in ("办结率", "按期办结率")}
     return GeneratedSheet(schema.SUMMARY, rows, tuple(headers), widths, percent_cols, 1, chart)
