@@ -29,7 +29,7 @@ class Evaluation:
     ledger: Ledger
     outcome: Outcome
     letters: list[Letter] = field(default_factory=list)  # 发文登记 and history, once each
-    previous_levels: dict[str, str] = field(default_factory=dict)
+    previous_levels: dict[str | tuple[str, str], str] = field(default_factory=dict)
     previous_results: list[ItemResult] = field(default_factory=list)
     previous_at: object = None  # datetime of the latest recorded refresh, or None
     notes: list[str] = field(default_factory=list)
@@ -101,7 +101,7 @@ def evaluate(
     letters: dict[object, Letter] = {
         letter.doc_no or ("row", i): letter for i, letter in enumerate(ledger.letters)
     }
-    levels: dict[str, str] = {}
+    levels: dict[str | tuple[str, str], str] = {}
     previous_at, previous = None, []
     notes = []
     if history is not None:

@@ -148,15 +148,23 @@ class History(Store):
             )
 
     @recovering
-    def previous_levels(self) -> dict[str, str]:
-        """Return item id -> 督办等级 at the latest refresh (empty before the first one)."""
+    def previous_levels(self) -> dict[str | tuple[str, str], str]:
+        """Return 督办等级 at the latest refresh by item id, and by (item id, unit).
+
+        The parts of one item over several unit rows share its 编号: each part's level is
+        found by its unit too (empty before the first refresh).
+        """
         latest = self._db.execute("SELECT MAX(id) FROM refresh").fetchone()[0]
         if latest is None:
             return {}
         rows = self._db.execute(
-            "SELECT item_id, level FROM item_state WHERE refresh_id = ? ORDER BY row", (latest,)
+            "SELECT item_id, unit, level FROM item_state WHERE refresh_id = ? ORDER BY sheet, row",
+            (latest,),
         )
-        return {item_id: level or "" for item_id, level in rows}
+        levels: dict[str | tuple[str, str], str] = {}
+        for item_id, unit, level in rows:
+            levels[item_id] = levels[(item_id, unit or "")] = level or ""
+        return levels
 
     @recovering
     def trend(self, today: date, days: int = 90) -> list[tuple[date, int]]:

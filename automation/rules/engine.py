@@ -60,7 +60,7 @@ def compute(
     today: date,
     *,
     letters: Sequence[Letter] = (),
-    previous_levels: Mapping[str, str] = {},  # noqa: B006 - never mutated
+    previous_levels: Mapping[str | tuple[str, str], str] = {},  # noqa: B006 - never mutated
 ) -> Outcome:
     """Compute every item's columns, the rule problems and the unit scores as of today."""
     problems: list[Problem] = []
@@ -74,15 +74,15 @@ def compute(
         if row.date <= today:
             feedback[row.item_id.strip()].append(row)
 
-    reminders: dict[str, list[date]] = defaultdict(list)
-    yellow_letters: set[str] = set()
+    reminders: dict[str, list[Letter]] = defaultdict(list)
+    yellow_letters: dict[str, list[Letter]] = defaultdict(list)
     issued = _distinct_letters([*ledger.letters, *letters], today)
     for letter in issued:
         for item_id in letter.item_ids:
             if letter.type == LetterType.REMINDER:
-                reminders[item_id.strip()].append(letter.date)
+                reminders[item_id.strip()].append(letter)
             elif letter.type == LetterType.YELLOW_CARD:
-                yellow_letters.add(item_id.strip())
+                yellow_letters[item_id.strip()].append(letter)
 
     results: list[ItemResult] = []
     facts: list[ItemFacts] = []
@@ -100,14 +100,15 @@ def compute(
             due_soon_days=settings.due_soon_days,
             lag_threshold=settings.lag_threshold,
         )
+        reminder_dates = [x.date for x in _letters_for(item, reminders.get(key, ()))]
         level = level_for(
             overdue=a.status == Status.OVERDUE,
             due_soon=a.due_soon,
             days_overdue=a.days_overdue,
-            reminder_dates=reminders.get(key, ()),
+            reminder_dates=reminder_dates,
             latest_feedback=latest,
-            yellow_issued=key in yellow_letters,
-            previous=previous_levels.get(item.id, ""),
+            yellow_issued=bool(_letters_for(item, yellow_letters.get(key, ()))),
+            previous=_previous_level(item, previous_levels),
             ladder=ladder,
         )
         results.append(
@@ -122,7 +123,7 @@ def compute(
                 expected_progress=a.expected_progress,
                 deviation=a.deviation,
                 level=level,
-                reminder_count=len(reminders.get(key, ())),
+                reminder_count=len(reminder_dates),
                 deadline=None if item.ongoing else item.effective_deadline,
                 sheet=item.sheet,
             )
@@ -130,7 +131,9 @@ def compute(
         if a.light != Light.GREY or a.status == Status.CLOSED:
             facts.append(_facts(item, a, level, dates, period.start, today, cal))
 
-    by_id = {item.id.strip(): item for item in ledger.items}
+    by_id: dict[str, list[Item]] = defaultdict(list)
+    for item in ledger.items:
+        by_id[item.id.strip()].append(item)
     factor = settings.co_unit_factor
     reminder_units = []
     for letter in issued:
@@ -142,6 +145,22 @@ def compute(
     return Outcome(
         today=today, results=results, problems=problems, scores=scores, period=period.label
     )
+
+
+def _letters_for(item: Item, letters: Sequence[Letter]) -> list[Letter]:
+    """Return the letters naming an item; a part of a multi-unit item takes its unit's only."""
+    if item.part_of is None:
+        return list(letters)
+    return [x for x in letters if not x.unit or x.unit in item.lead_units]
+
+
+def _previous_level(item: Item, levels: Mapping[str | tuple[str, str], str]) -> str:
+    """Return the item's 督办等级 at the last refresh; a part's is its own unit's."""
+    if item.part_of is not None:
+        found = levels.get((item.id, item.unit or item.unit_text))
+        if found is not None:
+            return found
+    return levels.get(item.id, "")
 
 
 def _feedback_dates(item: Item, rows: Sequence[Feedback]) -> list[date]:
@@ -182,17 +201,22 @@ def _facts(
     )
 
 
-def _letter_units(letter: Letter, by_id: Mapping[str, Item], factor: float) -> dict[str, float]:
-    """Return the units one 催办函 concerns: lead units at 1, co-units at factor."""
+def _letter_units(
+    letter: Letter, by_id: Mapping[str, Sequence[Item]], factor: float
+) -> dict[str, float]:
+    """Return the units one 催办函 concerns: lead units at 1, co-units at factor.
+
+    An item over several unit rows shares one 编号: the letter concerns the part of its unit.
+    """
     units: dict[str, float] = {}
     for item_id in letter.item_ids:
-        item = by_id.get(item_id.strip())
-        if item is None:
-            continue
-        for co in item.co_units:
-            units[co] = max(units.get(co, 0.0), factor)
-        if item.unit:
-            units[item.unit] = 1.0  # a 催办函 is addressed to the 主送
+        found = by_id.get(item_id.strip(), ())
+        mine = [i for i in found if i.part_of is not None and letter.unit in i.lead_units]
+        for item in mine or found[-1:]:
+            for co in item.co_units:
+                units[co] = max(units.get(co, 0.0), factor)
+            if item.unit:
+                units[item.unit] = 1.0  # a 催办函 is addressed to the 主送
     if not units and letter.unit:
         units[letter.unit] = 1.0
     return units
