@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -376,3 +376,90 @@ def test_generated_texts_name_real_months_and_use_chinese_punctuation(seed):
         assert not _ASCII_COMMA_IN_CHINESE.search(text), text
     months = [t for t in texts if "月底前" in t]
     assert months, "the month phrases are in the sample"
+
+
+# --- deadlines in words (issue 13) --------------------------------------------------------
+
+_IN_WORDS = re.compile(r"(?:(?P<year>\d{4})年)?(?P<rest>.+)")
+_CN_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4}
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def meaning(words: str, assigned: date) -> date:
+    """What a phrase means by docs/deadlines.md, worked out by hand (not by the parser)."""
+    m = _IN_WORDS.fullmatch(words)
+    year, rest = m["year"], m["rest"]
+    if rest in ("年底前", "年末", "底"):  # 年底前, 年末, 2027年底 → 12-31 (三)
+        month, day = 12, 31
+    elif f := re.fullmatch(r"(\d{1,2})月(?:底前|底|末)", rest):  # → the month's last day (二)
+        month, day = int(f[1]), 0
+    elif f := re.fullmatch(r"第?([一二三四])季度末?", rest):  # → the quarter's last day (三)
+        month, day = 3 * _CN_QUARTER[f[1]], 0
+    elif f := re.fullmatch(r"(\d{1,2})月([上中])旬前?", rest):  # 上旬 → 10th, 中旬 → 20th (二)
+        month, day = int(f[1]), 10 if f[2] == "上" else 20
+    elif f := re.fullmatch(r"(\d{1,2})月(\d{1,2})日之?前", rest):  # that day (二)
+        month, day = int(f[1]), int(f[2])
+    else:
+        raise AssertionError(f"the demo wrote an unexpected phrase: {words}")
+
+    def on(y: int) -> date:
+        return _month_end(y, month) if day == 0 else date(y, month, day)
+
+    if year:  # a written year wins (八)
+        return on(int(year))
+    found = on(assigned.year)  # else 交办日期's year, the next one when earlier than it (八)
+    return found if found >= assigned else on(assigned.year + 1)
+
+
+@pytest.fixture(scope="module")
+def evaluated(demo_path):
+    from automation.evaluate import evaluate_readonly
+
+    return evaluate_readonly(demo_path, TODAY)
+
+
+def test_a_third_of_the_open_deadlines_are_in_words_meaning_the_scenarios_dates(
+    ledger, data, evaluated
+):
+    dirty = {int(ref.split("!")[1][1:]) for refs in data.dirty.values() for ref in refs}
+    open_rows = {
+        row: r
+        for row, r in ledger.items()
+        if r["事项内容"]
+        and r["办理状态"] in ("办理中", None)
+        and r["延期至"] is None
+        and r["办结日期"] is None
+        and r["办结时限"] not in schema.ONGOING_WORDS
+        and row not in dirty
+    }
+    words = {row: r for row, r in open_rows.items() if isinstance(r["办结时限"], str)}
+    pairs = {item.row: (item, result) for item, result in evaluated.pairs()}
+    assert 0.28 <= len(words) / len(open_rows) <= 0.4, (len(words), len(open_rows))
+    scenario_dates = {
+        n: row["_deadline_date"]
+        for n, row in enumerate(data.ledger, start=2)
+        if row and "_deadline_date" in row and n not in dirty
+    }
+    assert set(words) == set(scenario_dates)
+    forms = set()
+    for row, r in words.items():
+        assigned = as_date(r["交办日期"])
+        item, result = pairs[row]
+        assert item.deadline_text == r["办结时限"] and item.deadline_rule, row
+        # what the words mean = the date the demo's scenario needed = the 认定时限 used
+        assert meaning(r["办结时限"], assigned) == scenario_dates[row] == result.deadline, row
+        forms.add(re.sub(r"\d+", "N", r["办结时限"]))
+    assert {"N月N日前", "N月底", "一季度末"} <= forms  # a day, a month's end, a quarter's end
+    # Every phrase is read: the only 办结时限 problem is the planted 13-month date.
+    deadline_problems = [p for p in evaluated.problems if p.message.startswith("办结时限")]
+    assert [p.where for p in deadline_problems] == data.dirty["date_invalid"]
+
+
+def test_demo_units_have_their_kind_so_groups_expand(wb):
+    kinds = {u[0]: u[2] for u in wb[schema.UNITS].iter_rows(min_row=2, values_only=True)}
+    assert set(kinds.values()) <= set(schema.UNIT_KINDS)
+    assert kinds["城关镇"] == kinds["桃园乡"] == "乡镇" and kinds["东湖街道"] == "街道"
+    assert kinds["县住建局"] == "部门"

@@ -3,6 +3,7 @@
 Everything comes from ``random.Random(seed)`` and dates relative to ``today``, so the same
 seed and today give the same cell values. About 5 % of the rows are deliberately dirty,
 one or more for each case of docs/rules.md §3.1, §11; ``DemoData.dirty`` says which cells.
+About a third of the open items' 办结时限 are written in words (demo_words.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from automation.workbooks.demo_data import (
     TYPOS,
     UNITS,
 )
+from automation.workbooks.demo_words import deadlines_in_words
 from automation.workbooks.template import (
     LEDGER_FILENAME,
     column_letter,
@@ -104,6 +106,8 @@ def make_demo_data(*, seed: int, items: int, today: date) -> DemoData:
         seq[year] = seq.get(year, 0) + 1
         row["id"] = f"DB-{year}-{seq[year]:03d}"
     log = _make_progress_log(rng, rows, today)
+    # Its own generator, so the rows' other draws (and the dirty cases) stay as they were.
+    deadlines_in_words(random.Random(f"duban-demo-words-{seed}"), rows)
     data = DemoData(
         ledger=list(rows),
         units=units,
