@@ -149,10 +149,10 @@ class History(Store):
 
     @recovering
     def previous_levels(self) -> dict[str | tuple[str, str], str]:
-        """Return 督办等级 at the latest refresh by item id, and by (item id, unit).
+        """Return item id -> 督办等级 at the latest refresh (empty before the first one).
 
-        The parts of one item over several unit rows share its 编号: each part's level is
-        found by its unit too (empty before the first refresh).
+        The parts of one item over several unit rows share its 编号: where rows share an id,
+        each one's level is also kept under (item id, unit).
         """
         latest = self._db.execute("SELECT MAX(id) FROM refresh").fetchone()[0]
         if latest is None:
@@ -162,8 +162,13 @@ class History(Store):
             (latest,),
         )
         levels: dict[str | tuple[str, str], str] = {}
+        by_unit: dict[tuple[str, str], str] = {}
+        shared: set[str] = set()
         for item_id, unit, level in rows:
-            levels[item_id] = levels[(item_id, unit or "")] = level or ""
+            if item_id in levels:
+                shared.add(item_id)
+            levels[item_id] = by_unit[(item_id, unit or "")] = level or ""
+        levels.update((key, level) for key, level in by_unit.items() if key[0] in shared)
         return levels
 
     @recovering

@@ -539,13 +539,16 @@ GENERATED = ("统计汇总", "考评排名", "逾期清单", "临期清单", "�
 _NEW_PART = re.compile(r"xl/(?:worksheets|charts|drawings|worksheets/_rels|drawings/_rels)/")
 
 
-def changes_outside(before: Path, after: Path, allowed: dict[str, set[int]]) -> list[str]:
+def changes_outside(
+    before: Path, after: Path, allowed: dict[str, set[int]], added: Sequence[str] = GENERATED
+) -> list[str]:
     """List what a refresh changed beyond the allowed columns of each ledger sheet.
 
     ``allowed`` maps each ledger sheet to the 1-based columns the refresh may write (its
     computed columns, and the 编号 column it added). Everything else must be as it was: every
     other part byte for byte, the sheets' cells (value, type and style) and everything
-    outside their cells (merges, widths, views); only the generated sheets may be added.
+    outside their cells (merges, widths, views); only the sheets in ``added`` (the generated
+    ones, and 发文登记 when letters are issued) may be added, after the staff's.
     """
     old, new = Package.read(before), Package.read(after)
     found: list[str] = []
@@ -558,7 +561,8 @@ def changes_outside(before: Path, after: Path, allowed: dict[str, set[int]]) -> 
     if list(new.parts)[: len(old.parts)] != list(old.parts):
         found.append("parts reordered")
     found += [f"new part {p}" for p in set(new.parts) - set(old.parts) if not _NEW_PART.match(p)]
-    if list(new.sheets) != [*old.sheets, *(g for g in GENERATED if g not in old.sheets)]:
+    kept, extra = list(new.sheets)[: len(old.sheets)], list(new.sheets)[len(old.sheets) :]
+    if kept != list(old.sheets) or not set(extra) <= set(added):
         found.append(f"sheets {list(old.sheets)} became {list(new.sheets)}")
     for sheet, columns in allowed.items():
         was, now = old.cells(sheet), new.cells(sheet)

@@ -24,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SOFFICE
 from fixtures_office import (
+    GENERATED,
     Package,
     category_sheets,
     changes_outside,
@@ -434,6 +435,7 @@ FIRST, SECOND = date(2026, 10, 21), date(2026, 10, 22)
 @pytest.fixture(scope="module")
 def sorted_ledger(tmp_path_factory):
     path = write_workbook(tmp_path_factory.mktemp("unnumbered") / "台账.xlsx", [unnumbered_sheet()])
+    before = shutil.copy(path, path.with_name("刷新前.xlsx"))
     first = refresh(
         path,
         today=FIRST,
@@ -442,6 +444,10 @@ def sorted_ledger(tmp_path_factory):
         letters=LetterRequest(types=("催办函",)),
     )
     after_first = computed(path, "督办事项")
+    unchanged = changes_outside(
+        before, path, {"督办事项": written_columns(path, "督办事项")}, (*GENERATED, "发文登记")
+    )
+    assert unchanged == []  # the first refresh: 编号, computed cells, generated sheets, 发文登记
     wb = openpyxl.load_workbook(path)
     ws = wb["督办事项"]
     rows = [[c.value for c in ws[r]] for r in range(3, 8)]
