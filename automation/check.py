@@ -67,7 +67,7 @@ def check_ledger(path: Path, *, today: date) -> CheckResult:
 def summary_line(result: CheckResult) -> str:
     """Return the one-line count, e.g. 共 12 个事项：逾期 2，临期 1，正常推进 9；发现 3 个问题。"""
     counts = "，".join(f"{status_label(s)} {n}" for s, n in result.status_counts.items())
-    items = f"共 {len(result.ledger.items)} 个事项" + (f"：{counts}" if counts else "")
+    items = result.ledger.count_text() + (f"：{counts}" if counts else "")
     found = f"发现 {len(result.problems)} 个问题" if result.problems else "未发现问题"
     return f"{items}；{found}。"
 

@@ -231,6 +231,13 @@ class Ledger:
     # keeps what staff typed beside or below the generated block (staffnotes.py).
     generated: dict[str, list[list[object]]] = field(default_factory=dict)
 
+    def count_text(self) -> str:
+        """Say how many items the ledger holds: parts of one item over unit rows count once."""
+        items = len({i.part_of or (i.sheet, i.row) for i in self.items})
+        if items == len(self.items):
+            return f"共 {items} 个事项"
+        return f"共 {items} 个事项（{len(self.items)} 行，部分事项按责任单位分行）"
+
     def sheet(self, name: str) -> LedgerSheet:
         """Return the ledger sheet called ``name`` (the template's 督办事项 when there is none)."""
         for sheet in self.sheets:

@@ -88,7 +88,7 @@ class RefreshReport(Evaluated):
         )
         lines = [
             f"台账：{self.path}",
-            f"计算日期：{self.today.isoformat()}，共 {len(self.ledger.items)} 项：{counts}",
+            f"计算日期：{self.today.isoformat()}，{self.ledger.count_text()}：{counts}",
         ]
         if self.problems:
             lines.append(

@@ -116,15 +116,29 @@ def _pairs(ledger: Ledger, outcome: Outcome) -> list[tuple[Item, ItemResult]]:
     return list(zip(ledger.items, outcome.results, strict=True))
 
 
-def _last_letter(issued: Iterable[Letter], letter_type: str) -> dict[str, date]:
-    """Return item id -> date of the latest letter of a type naming it."""
-    last: dict[str, date] = {}
+def _last_letter(issued: Iterable[Letter], letter_type: str) -> dict[str, dict[str, date]]:
+    """Return item id -> unit -> date of the latest letter of a type naming it.
+
+    Kept per unit: the parts of one item over several unit rows share a 编号, and a letter to
+    one unit must not hold back the letter due to another (docs/rules.md §3.7).
+    """
+    last: dict[str, dict[str, date]] = defaultdict(dict)
     for letter in issued:
         if letter.type == letter_type:
             for item_id in letter.item_ids:
-                key = item_id.strip()
-                last[key] = max(last.get(key, letter.date), letter.date)
+                units = last[item_id.strip()]
+                units[letter.unit] = max(units.get(letter.unit, letter.date), letter.date)
     return last
+
+
+def _named(last: dict[str, dict[str, date]], item: Item) -> date | None:
+    """Return when a letter last named this item (for a part: to its unit, or to all units)."""
+    units = last.get(item.id.strip())
+    if not units:
+        return None
+    if item.part_of is None:
+        return max(units.values())
+    return max((d for u, d in units.items() if u in (item.unit, ALL_UNITS, "")), default=None)
 
 
 def _leaders(items: Iterable[Item]) -> str:
@@ -147,7 +161,7 @@ def notices(
             or assigned is None
             or assigned > today
             or cal.workdays_after(assigned, today) > NEW_ITEM_WORKDAYS
-            or item.id.strip() in noticed
+            or _named(noticed, item) is not None
         ):
             continue
         deadline = (
@@ -195,7 +209,7 @@ def _overdue_by_unit(
             continue
         if _LEVEL_RANK.get(result.level, 0) < _LEVEL_RANK[min_level]:
             continue
-        previous = last.get(item.id.strip())
+        previous = _named(last, item)
         if previous is not None and previous > since:
             continue
         groups[item.unit].append((item, result))
