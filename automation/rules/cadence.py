@@ -36,10 +36,9 @@ import calendar
 import heapq
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import TypeVar
 
 from automation.models import Cadence
 from automation.rules.workdays import WorkCalendar
@@ -80,8 +79,6 @@ _DATE_LIST = re.compile(rf"(?:每年)?((?:{_NUMBER}月{_NUMBER}日、?)+)")
 
 QUARTER_ENDS = ((3, 31), (6, 30), (9, 30), (12, 31))
 _ONE_DAY = timedelta(days=1)
-T = TypeVar("T")
-_NOT_YET = object()  # a memo entry not computed yet (None is a valid answer)
 
 
 def _fail(text: str) -> ValueError:
@@ -196,7 +193,7 @@ def _raw_nodes(cadence: Cadence, start: date, anchor: date | None) -> Iterator[d
 def _periodic_nodes(cadence: Cadence, start: date, anchor: date | None) -> Iterator[date]:
     """Yield the nodes of the cadence's kind on or after start, ascending, without end."""
     kind = cadence.kind
-    if kind == "weekly":
+    if kind == "weekly" and cadence.weekday is not None:  # without one it has no nodes
         d = start + timedelta(days=(cadence.weekday - start.weekday()) % 7)
         while True:
             yield d
@@ -288,25 +285,11 @@ def feedback_nodes(
     return nodes
 
 
-def _memoised(cal: WorkCalendar, key: tuple, compute: Callable[[], T]) -> T:
-    """Return compute(), worked out once per calendar for this key.
-
-    Items share a few cadences and a few hundred dates, so a refresh asks the same node
-    questions tens of thousands of times. The answers depend only on the arguments named
-    in the key and on the calendar, hence the cache lives on the calendar instance.
-    """
-    found = cal.memo.get(key, _NOT_YET)  # one look-up: hashing the key is not free
-    if found is _NOT_YET:
-        found = cal.memo[key] = compute()
-    return found
-
-
 def covered_node(
     cadence: Cadence, feedback_on: date, cal: WorkCalendar, assigned_on: date | None
 ) -> date | None:
     """Return the node a feedback dated feedback_on covers: the first node on or after it."""
-    return _memoised(
-        cal,
+    return cal.memoised(
         ("covered_node", cadence, feedback_on, assigned_on),
         lambda: next(_series_from(cadence, feedback_on, assigned_on, cal), None),
     )
@@ -326,7 +309,7 @@ def nodes_due(
         return tuple(nodes)
 
     # kept as a tuple so no caller can change the cached answer; each caller gets a list
-    return list(_memoised(cal, ("nodes_due", cadence, assigned_on, start, before), compute))
+    return list(cal.memoised(("nodes_due", cadence, assigned_on, start, before), compute))
 
 
 def next_feedback_on(
@@ -344,8 +327,7 @@ def next_feedback_on(
     """
     if cadence is None or not has_nodes(cadence):
         return None
-    return _memoised(
-        cal,
+    return cal.memoised(
         ("next_feedback_on", cadence, assigned_on, latest_feedback),
         lambda: _next_feedback_on(cadence, assigned_on, latest_feedback, cal),
     )

@@ -152,7 +152,7 @@ def normalise(text: str) -> str:
     return _CN_NUMBER.sub(_cn_number, s)
 
 
-def _cn_number(match: re.Match) -> str:
+def _cn_number(match: re.Match[str]) -> str:
     """Turn 十 / 十二 / 二十 / 三十一 / 三 into digits; leave anything else as written."""
     s = match[0]
     tens, ten, ones = s.partition("十")
@@ -187,26 +187,30 @@ def parse(text: str) -> tuple[Part, ...]:
         elif _STARTS_ONLY.match(after):
             raise ValueError(f"“{part.text}{after[:2]}”只写了开始时间，没有办结时限")
     for gap in gaps:
-        if m := _VAGUE_SCAN.search(_QUANTITY.sub("", gap)):
-            pattern, reason = _VAGUE[m.lastindex - 1]
+        if vague := _VAGUE_SCAN.search(_QUANTITY.sub("", gap)):
+            assert vague.lastindex  # the scanner is one group per pattern of _VAGUE
+            pattern, reason = _VAGUE[vague.lastindex - 1]
             if pattern == _ONGOING_WORDS:
                 if not parts:
                     raise ValueError(f"“{text}”：长期事项请只写“长期”“持续推进”或“常态化”")
-                raise ValueError(reason.format(m[0]))
+                raise ValueError(reason.format(vague[0]))
             shown = gap.strip(EDGE_PUNCT)
-            raise ValueError(reason.format(shown if len(shown) <= 12 else m[0]))
+            raise ValueError(reason.format(shown if len(shown) <= 12 else vague[0]))
     if not parts:
         raise ValueError("无法识别的时限写法")
     return tuple(parts)
 
 
-def _part(m: re.Match) -> Part:
+def _part(m: re.Match[str]) -> Part:
     """Turn one scanner match into a part, refusing the near misses the scanner flags."""
     g = m.lastgroup
+    assert g is not None  # the scanner is one named group per form of _FORMS
     kind = _KIND[g]
 
-    def group(key: str) -> str | None:
-        return m.group(f"{g}_{key}") if f"{g}_{key}" in m.re.groupindex else None
+    def group(key: str) -> str:
+        """Return the form's group ``key`` as matched ("" when it has none or it did not match)."""
+        name = f"{g}_{key}"
+        return (m.group(name) or "") if name in m.re.groupindex else ""
 
     def num(key: str) -> int:
         value = group(key)

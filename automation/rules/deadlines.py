@@ -77,7 +77,7 @@ def read_deadline(
     """
     if isinstance(value, str):
         understood = _understand(value)
-        if understood is _PLAIN:
+        if isinstance(understood, str):  # _PLAIN
             return DeadlineReading(parse_date(value, today=today), rule="日期")
         if isinstance(understood, DeadlineReading):
             return understood
@@ -91,11 +91,8 @@ def read_deadline(
     # Settled answers depend on the calendar, so they are kept with it (as cadence.py does).
     year_of_today = today.year if assigned_on is None and year_hint is None else None
     key = ("deadline", parts, assigned_on, year_hint, year_of_today, immediate_days)
-    reading = calendar.memo.get(key)
-    if reading is None:
-        context = _Context(assigned_on, year_hint, today, calendar, immediate_days)
-        reading = calendar.memo[key] = _settle(parts, context)
-    return reading
+    context = _Context(assigned_on, year_hint, today, calendar, immediate_days)
+    return calendar.memoised(key, lambda: _settle(parts, context))
 
 
 _PLAIN = "plain"
@@ -151,8 +148,8 @@ def _year_like(number: float) -> bool:
 def _number_as_year_month(number: float) -> str:
     """Read a number cell such as 2026.6 (Excel stores a typed "2026.6" as a number)."""
     if float(number).is_integer():
-        year = int(number)
-        raise ValueError(f"数字 {year} 只有年份；如指 {year} 年底，请写“{year}年底”")
+        whole = int(number)
+        raise ValueError(f"数字 {whole} 只有年份；如指 {whole} 年底，请写“{whole}年底”")
     year, month = repr(float(number)).split(".")
     if month == "1":
         raise ValueError(

@@ -23,7 +23,7 @@ from datetime import date
 from automation.models import Item
 from automation.rules.cadence import next_feedback_on
 from automation.rules.workdays import WorkCalendar
-from automation.schema import SET_ASIDE, Light, Status, TypedStatus
+from automation.schema import Light, Status, TypedStatus
 
 LIGHT_OF = {
     Status.CANCELLED: Light.GREY,
@@ -91,8 +91,8 @@ def assess(
 ) -> Assessment:
     """Apply docs/rules.md §4.1 rules 1–8, in order, to one item as of today."""
     typed = item.typed_status
-    if typed in SET_ASIDE:
-        return Assessment(Status(typed), Light.GREY)
+    if typed in (TypedStatus.CANCELLED, TypedStatus.ADJUSTED, TypedStatus.SUSPENDED):
+        return Assessment(Status(typed), Light.GREY)  # the Status of the same word
     if typed == TypedStatus.CLOSED:
         return Assessment(Status.CLOSED, Light.GREY)
     deadline = item.effective_deadline
@@ -110,35 +110,36 @@ def assess(
         # The deadline is blank or could not be read: nothing that depends on it is computed,
         # and the light stays empty rather than green (docs/rules.md §4.3).
         return Assessment(Status.UNKNOWN, Light.NONE, next_feedback_on=next_on)
-    has_deadline = deadline is not None and not item.ongoing
-    days_left = cal.workdays_after(today, deadline) if has_deadline else None
-    expected = expected_progress(item.assigned_on, deadline, today, cal) if has_deadline else None
-    deviation = _deviation(item.progress, expected)
-    common = dict(
+    counted = None if item.ongoing else deadline  # an ongoing item has none to count against
+    days_left = cal.workdays_after(today, counted) if counted is not None else None
+    expected = (
+        expected_progress(item.assigned_on, counted, today, cal) if counted is not None else None
+    )
+    days_overdue, due_soon = None, False
+    if counted is not None and today > counted:
+        status = Status.OVERDUE
+        days_overdue = cal.workdays_after(counted, today)
+    else:
+        due_soon = days_left is not None and days_left <= due_soon_days
+        if next_on is not None and next_on < today:
+            status = Status.FEEDBACK_LATE
+        elif due_soon:
+            status = Status.DUE_SOON
+        elif (
+            expected is not None
+            and item.progress is not None
+            and expected - item.progress > lag_threshold
+        ):
+            status = Status.LAGGING
+        else:
+            status = Status.ON_TRACK
+    return Assessment(
+        status,
+        LIGHT_OF[status],
         days_left=days_left,
+        days_overdue=days_overdue,
         next_feedback_on=next_on,
         expected_progress=expected,
-        deviation=deviation,
+        deviation=_deviation(item.progress, expected),
+        due_soon=due_soon,
     )
-
-    if has_deadline and today > deadline:
-        return Assessment(
-            Status.OVERDUE,
-            Light.RED,
-            days_overdue=cal.workdays_after(deadline, today),
-            **common,  # type: ignore[arg-type]
-        )
-    due_soon = days_left is not None and days_left <= due_soon_days
-    if next_on is not None and next_on < today:
-        status = Status.FEEDBACK_LATE
-    elif due_soon:
-        status = Status.DUE_SOON
-    elif (
-        expected is not None
-        and item.progress is not None
-        and expected - item.progress > lag_threshold
-    ):
-        status = Status.LAGGING
-    else:
-        status = Status.ON_TRACK
-    return Assessment(status, LIGHT_OF[status], due_soon=due_soon, **common)  # type: ignore[arg-type]

@@ -12,12 +12,15 @@ is then a couple of list look-ups per year spanned.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
+from typing import TypeVar, cast
 
 import chinese_calendar
 
 _ONE_DAY = timedelta(days=1)
+_NOT_YET = object()  # a memo entry not computed yet (None is a valid answer)
+T = TypeVar("T")
 
 
 def _days_in(year: int) -> int:
@@ -61,10 +64,20 @@ class WorkCalendar:
         self._override_years = {d.year for d in self._overrides}
         self._years: dict[int, _Year] = {}
         self.fallback_years: set[int] = set()
-        # Answers derived from this calendar only (cadence.py memoises feedback nodes here):
-        # a refresh asks the same few hundred questions for tens of thousands of items, and
-        # keeping them per instance keeps them tied to these overrides.
-        self.memo: dict[tuple, object] = {}
+        self._memo: dict[tuple, object] = {}  # see memoised()
+
+    def memoised(self, key: tuple, compute: Callable[[], T]) -> T:
+        """Return compute(), worked out once per calendar for this key.
+
+        Items share a few cadences, deadline phrasings and a few hundred dates, so a refresh
+        asks the same node and deadline questions tens of thousands of times. The answers
+        depend only on the arguments named in the key and on this calendar's overrides,
+        hence the cache lives on the instance.
+        """
+        found = self._memo.get(key, _NOT_YET)  # one look-up: hashing the key is not free
+        if found is _NOT_YET:
+            found = self._memo[key] = compute()
+        return cast(T, found)  # what compute() returned for this key
 
     # --- building ---------------------------------------------------------------------
 
