@@ -450,6 +450,33 @@ def test_a_broken_package_is_refused_in_chinese(tmp_path):
         apply_plan(bad, sample_plan(N), tmp_path / "out.xlsx")
 
 
+@pytest.mark.parametrize(
+    ("part", "old", "new"),
+    [
+        ("xl/workbook.xml", rb'sheetId="1"', b""),  # a <sheet> without its sheetId
+        ("[Content_Types].xml", b"Types", b"ct:Types"),  # a prefix the writer cannot follow
+    ],
+)
+def test_a_damaged_part_is_refused_in_chinese_not_a_crash(tmp_path, part, old, new):
+    from automation import errors
+
+    src = tmp_path / "openpyxl.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = schema.LEDGER
+    wb.active.append(["编号", "事项内容"])
+    wb.save(src)
+    parts = _parts(src)
+    if part == "[Content_Types].xml":
+        parts[part] = parts[part].replace(b'xmlns="', b'xmlns:ct="')
+    assert old in parts[part]
+    parts[part] = parts[part].replace(old, new)
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    with pytest.raises(errors.LedgerUnreadable, match="工作簿内部结构无法识别"):
+        apply_plan(src, sample_plan(1), tmp_path / "out.xlsx")
+
+
 def test_a_workbook_written_by_openpyxl_gets_valid_new_sheets(tmp_path):
     """openpyxl declares xmlns:r on each <sheet>, not on <workbook>; added sheets must still parse."""
     src = tmp_path / "openpyxl.xlsx"

@@ -115,7 +115,7 @@ class SheetScan:
             for sheet in book.iter():
                 if sheet.tag.endswith("}sheet") and sheet.get(rel_ns) in by_id:
                     target = by_id[sheet.get(rel_ns)]
-                    self._targets[sheet.get("name")] = (
+                    self._targets[sheet.get("name", "")] = (
                         target.lstrip("/") if target.startswith("/") else f"xl/{target}"
                     )
         return self._targets
@@ -143,7 +143,9 @@ def _scan_stream(f) -> SheetFacts:
                 if chunk:
                     continue  # the start of <sheetData> is not in yet
                 raise
-            pos = sheetlex.start_tag(prefix, b"sheetData").search(buf).end()
+            data = sheetlex.start_tag(prefix, b"sheetData").search(buf)
+            assert data is not None  # main_prefix found it
+            pos = data.end()
             scanner = _Rows(prefix, facts)
         if not chunk:
             close = sheetlex.end_tag(scanner.prefix, b"sheetData").search(buf, pos)
@@ -250,7 +252,7 @@ class _Rows:
             at = cell_end
         return True
 
-    def _wider(self, col: int) -> re.Pattern:
+    def _wider(self, col: int) -> re.Pattern[bytes]:
         """Return a pattern finding a cell right of column ``col`` (as Excel spells it).
 
         Rows' r holds digits only, so ``r="`` + letters is a cell's; a pattern starting with

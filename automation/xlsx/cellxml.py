@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime
+from typing import Any
 
 from automation.safetext import printable, xstring
 
@@ -58,9 +59,9 @@ def _escape_markup(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def value_tail(value: object, date1904: bool = False) -> bytes:
+def value_tail(value: Any, date1904: bool = False) -> bytes:
     """Return what follows ``<c r=".." s=".."`` for a value: type attribute, value, close."""
-    cls = value.__class__
+    cls = value.__class__  # dispatched on its class (value: Any), faster than isinstance
     if value is None or (cls is float and not math.isfinite(value)):
         return b"/>"
     if cls is bool:

@@ -98,8 +98,8 @@ def worksheet_xml(
         for c, value in enumerate(row):
             if value is None or value == "":
                 if r in headers:
-                    style = str(style_of(True, None))
-                    cells.append(cell_xml(f"{column_letters(c + 1)}{r + 1}", None, style).decode())
+                    blank = str(style_of(True, None))
+                    cells.append(cell_xml(f"{column_letters(c + 1)}{r + 1}", None, blank).decode())
                 continue
             fmt = None if r in headers else sheet.number_formats.get(c)
             if fmt is None and r not in headers and isinstance(value, date):
@@ -126,7 +126,7 @@ def worksheet_xml(
 def drawing_xml(sheet: GeneratedSheet, chart_rid: str) -> bytes:
     """Return a drawing part anchoring one chart to the right of the sheet's data."""
     ncols = max((len(r) for r in sheet.rows), default=0)
-    _, _, _, first, last = sheet.chart
+    _, _, _, first, last = _chart(sheet)
     col0, row0 = ncols + 1, max(first - 1, 0)
     # About 1.6 rows per bar keeps every category label readable.
     col1, row1 = col0 + 9, row0 + max(18, int((last - first + 1) * 1.6) + 4)
@@ -142,13 +142,19 @@ def drawing_xml(sheet: GeneratedSheet, chart_rid: str) -> bytes:
     ).encode()
 
 
+def _chart(sheet: GeneratedSheet) -> tuple[str, int, int, int, int]:
+    if sheet.chart is None:
+        raise ValueError(f"sheet {sheet.name!r} has no chart")
+    return sheet.chart
+
+
 def _quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
 def chart_xml(sheet: GeneratedSheet) -> bytes:
     """Return a clustered bar chart part for ``sheet.chart`` with cached values."""
-    title, cat_col, val_col, first, last = sheet.chart
+    title, cat_col, val_col, first, last = _chart(sheet)
     q = escape_text(_quote_sheet(sheet.name))
     cat_l, val_l = column_letters(cat_col + 1), column_letters(val_col + 1)
     cat_ref = f"{q}!${cat_l}${first + 1}:${cat_l}${last + 1}"

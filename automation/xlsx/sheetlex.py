@@ -89,18 +89,18 @@ def main_prefix(xml: bytes) -> bytes:
 
 
 @lru_cache(maxsize=64)
-def start_tag(prefix: bytes, name: bytes) -> re.Pattern:
+def start_tag(prefix: bytes, name: bytes) -> re.Pattern[bytes]:
     """Return a pattern matching a start (or empty) tag; group 1 its attributes, group 2 a "/"."""
     return re.compile(b"<" + re.escape(prefix + name) + rb"(?=[\s/>])" + _ATTRS)
 
 
 @lru_cache(maxsize=64)
-def end_tag(prefix: bytes, name: bytes) -> re.Pattern:
+def end_tag(prefix: bytes, name: bytes) -> re.Pattern[bytes]:
     """Return a pattern matching an end tag, e.g. ``</x:c >``."""
     return re.compile(b"</" + re.escape(prefix + name) + rb"\s*>")
 
 
-def element(xml: bytes, m: re.Match, prefix: bytes, name: bytes, end: int) -> int:
+def element(xml: bytes, m: re.Match[bytes], prefix: bytes, name: bytes, end: int) -> int:
     """Return where the element whose start tag ``m`` matched ends (after its end tag)."""
     if m.group(2):
         return m.end()
@@ -159,7 +159,7 @@ def rows(xml: bytes, start: int, end: int, prefix: bytes, previous: int = 0):
 
 
 @lru_cache(maxsize=16)
-def _quick_row_number(prefix: bytes) -> re.Pattern:
+def _quick_row_number(prefix: bytes) -> re.Pattern[bytes]:
     """Return a pattern for the usual spelling, ``<row r="12"``, read without parsing attributes."""
     return re.compile(b"<" + re.escape(prefix) + rb'row r="(\d+)"')
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from automation.xlsx import sheetlex
 from automation.xlsx.cellxml import (
@@ -158,7 +159,7 @@ def patch_cells(
     out.append(view[end:])
     report.max_row = max(writes)
     report.max_col = max(max(cols) for cols in writes.values())
-    out[0] = _grow_dimension(out[0], prefix, report)  # <dimension> precedes <sheetData>
+    out[0] = _grow_dimension(xml[:start], prefix, report)  # <dimension> precedes <sheetData>
     report.changed = not _same(original, out)
     return out, report
 
@@ -218,7 +219,7 @@ class _Ctx:
         )
         self._style_of_attrs: dict[bytes, str] = {}
 
-    def _cell(self, row: bytes, col: int, value: object, existing: str | None) -> bytes:
+    def _cell(self, row: bytes, col: int, value: Any, existing: str | None) -> bytes:
         """Return a ``<c>`` for a value; ``row`` is the row number as bytes."""
         key = (col, value.__class__, existing)
         head = self._heads.get(key)
@@ -226,7 +227,8 @@ class _Ctx:
             style = self.style_for(col, value, existing)
             s = b' s="' + style.encode() + b'"' if style and style != "0" else b""
             head = self._heads[key] = (b'<c r="' + column_letters(col).encode(), b'"' + s)
-        cls = value.__class__
+        cls = value.__class__  # dispatched on its class (value: Any), faster than isinstance
+        tail: bytes | None
         if cls is int:
             tail = b"><v>%d</v></c>" % value
         else:
@@ -327,8 +329,8 @@ class _Ctx:
             if i < n and pending[i] == col:
                 style = styles.get(attrs)
                 if style is None:
-                    found = attributes(attrs).get(b"s")
-                    style = styles[attrs] = found.decode() if found else "0"
+                    s = attributes(attrs).get(b"s")
+                    style = styles[attrs] = s.decode() if s else "0"
                 if formula in whole:
                     self._check_formula(whole, col, row_b)
                 append(make(row_b, col, cols[col], style))
@@ -365,7 +367,7 @@ def _widen_spans(head: bytes, lo: int, hi: int) -> bytes:
 def _grow_dimension(xml: bytes, prefix: bytes, report: PatchReport) -> bytes:
     m = sheetlex.start_tag(prefix, b"dimension").search(xml)
     ref = attributes(m.group(1)).get(b"ref") if m else None
-    if not ref:
+    if m is None or not ref:
         return xml
     first, _, last = ref.decode().partition(":")
     last = last or first

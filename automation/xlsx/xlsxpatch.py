@@ -77,12 +77,15 @@ class _Workbook:
         rels = {r["Id"]: r for r in read_rels(pkg, main)}
         self.sheets: list[_Sheet] = []
         for el in root.iter(f"{{{ns}}}sheet"):
-            rid = el.get(f"{{{_R}}}id") or el.get(
-                "{http://purl.oclc.org/ooxml/officeDocument/relationships}id"
+            rid = (
+                el.get(f"{{{_R}}}id")
+                or el.get("{http://purl.oclc.org/ooxml/officeDocument/relationships}id")
+                or ""
             )
             rel = rels.get(rid)
-            if rel and "part" in rel:
-                self.sheets.append(_Sheet(el.get("name"), int(el.get("sheetId")), rid, rel["part"]))
+            if rel and "part" in rel:  # a sheet without sheetId: ValueError, said as unreadable
+                sheet_id = int(el.get("sheetId", ""))
+                self.sheets.append(_Sheet(el.get("name", ""), sheet_id, rid, rel["part"]))
         pr = root.find(f"{{{ns}}}workbookPr")
         self.date1904 = pr is not None and pr.get("date1904") in ("1", "true")
         # openpyxl declares xmlns:r on each <sheet>, not on the root: then so do we.
@@ -107,6 +110,8 @@ class _Workbook:
         el = f'<{p}sheet{declare} name="{esc}" sheetId="{sheet_id}" {r}:id="{rid}"/>'
         text = self.pkg.read(self.part).decode("utf-8")
         end = re.search(rf"</{re.escape(p)}sheets\s*>", text)
+        if end is None:
+            raise ValueError("workbook.xml has no </sheets>")
         text = text[: end.start()] + el + text[end.start() :]
         self.pkg.write(self.part, text.encode("utf-8"))
         sheet = _Sheet(name, sheet_id, rid, part)
@@ -138,7 +143,7 @@ def apply_plan(src: Path, plan: WritePlan, dest: Path) -> None:
         writes = _group_writes(plan, book, pkg)
         for name, rows in writes.items():
             formula_columns = plan.formula_columns.get(name, frozenset())
-            _patch_sheet(pkg, book, styles, book.sheet(name), rows, formula_columns)
+            _patch_sheet(pkg, book, styles, _require(book, name), rows, formula_columns)
         _write_generated(pkg, book, styles, plan.sheets)
         pkg.write(book.styles_part, styles.to_bytes())
         pkg.save(Path(dest))
@@ -158,10 +163,10 @@ def _group_writes(
     writes: dict[str, dict[int, dict[int, object]]] = defaultdict(lambda: defaultdict(dict))
     for w in plan.cells:
         writes[w.sheet][w.row][w.col] = w.value
-    for name, rows in plan.appends.items():
+    for name, appended in plan.appends.items():
         sheet = _require(book, name)
         last = max(last_nonempty_row(pkg.read(sheet.part)), max(writes[name], default=0))
-        for offset, values in enumerate(rows, start=1):
+        for offset, values in enumerate(appended, start=1):
             for col, value in enumerate(values, start=1):
                 if value is not None and value != "":
                     writes[name][last + offset][col] = value

@@ -60,7 +60,7 @@ class StyleBook:
 
     # -- sections ------------------------------------------------------------------------------
 
-    def _section(self, name: str) -> re.Match | None:
+    def _section(self, name: str) -> re.Match[str] | None:
         p = re.escape(self._p)
         return re.search(rf"<{p}{name}\b[^>]*?(?:/>|>.*?</{p}{name}>)", self._text, re.S)
 
@@ -78,6 +78,7 @@ class StyleBook:
         p = self._p
         if m is None:  # only numFmts may be missing; it comes first in <styleSheet>
             root = re.search(rf"<{re.escape(p)}styleSheet\b[^>]*>", self._text)
+            assert root is not None  # __init__ found it
             block = f'<{p}{section} count="1">{child_xml}</{p}{section}>'
             self._text = self._text[: root.end()] + block + self._text[root.end() :]
             return 0

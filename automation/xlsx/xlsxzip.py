@@ -9,14 +9,23 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from enum import Enum
 from pathlib import Path
+from typing import Final
 
 from lxml import etree
 
 from automation import errors
 
 CONTENT_TYPES = "[Content_Types].xml"
-_DELETED = object()
+
+
+class _Gone(Enum):
+    DELETED = "deleted"
+
+
+_DELETED: Final = _Gone.DELETED
+Pieces = list[bytes | memoryview]  # a member's new content, streamed when saving
 
 
 class Package:
@@ -32,7 +41,7 @@ class Package:
                 "请确认文件是 .xlsx 或 .xlsm 格式且未损坏",
                 path=str(src),
             ) from e
-        self.edits: dict[str, object] = {}
+        self.edits: dict[str, bytes | Pieces | _Gone] = {}
         self.ct_add: dict[str, str] = {}
         self.ct_remove: set[str] = set()
 
@@ -58,7 +67,7 @@ class Package:
             self.ct_add[name] = content_type
             self.ct_remove.discard(name)
 
-    def write_pieces(self, name: str, pieces: list) -> None:
+    def write_pieces(self, name: str, pieces: Pieces) -> None:
         """Replace a member with the concatenation of pieces, streamed when saving."""
         self.edits[name] = pieces
 
@@ -87,15 +96,13 @@ class Package:
                     continue
                 if data is None:
                     _copy_member(self.zf, info, out)
-                elif isinstance(data, list):
-                    _write_pieces(out, _clone(info), data)
                 else:
-                    out.writestr(_clone(info), data, compresslevel=_level(len(data)))
+                    _write_member(out, _clone(info), data)
             for name, data in self.edits.items():
                 if name not in self.infos and data is not _DELETED:
                     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                     info.compress_type = zipfile.ZIP_DEFLATED
-                    out.writestr(info, data, compresslevel=_level(len(data)))
+                    _write_member(out, info, data)
 
     def _finish_content_types(self) -> None:
         text = self.read(CONTENT_TYPES).decode("utf-8")
@@ -111,11 +118,13 @@ class Package:
                 text = text[: m.start()] + new + text[m.end() :]
             else:
                 end = re.search(r"</Types\s*>", text)
+                if end is None:
+                    raise ValueError(f"{CONTENT_TYPES} has no </Types>")
                 text = text[: end.start()] + new + text[end.start() :]
         self.write(CONTENT_TYPES, text.encode("utf-8"))
 
 
-def _override(part: str) -> re.Pattern:
+def _override(part: str) -> re.Pattern[str]:
     """Return a pattern for the <Override> of a part, in either quoting, self-closed or not."""
     name = re.escape("/" + part)
     return re.compile(
@@ -136,7 +145,14 @@ def _clone(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     return new
 
 
-def _write_pieces(out: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: list) -> None:
+def _write_member(out: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes | Pieces) -> None:
+    if isinstance(data, list):
+        _write_pieces(out, info, data)
+    else:
+        out.writestr(info, data, compresslevel=_level(len(data)))
+
+
+def _write_pieces(out: zipfile.ZipFile, info: zipfile.ZipInfo, pieces: Pieces) -> None:
     """Stream pieces into a member in ~4 MB batches, without joining them all at once."""
     size = sum(len(p) for p in pieces)
     for attr in ("compress_level", "_compresslevel"):  # 3.13 names it the former, 3.11 the latter
@@ -185,8 +201,10 @@ def _copy_raw(src: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile)
         return False
     if info.file_size >= limit or info.compress_size >= limit or info.header_offset >= limit:
         return False
+    fp, dest = src.fp, out.fp
+    if fp is None or dest is None:
+        return False
     try:
-        fp = src.fp
         fp.seek(info.header_offset)
         local = fp.read(30)
         if local[:4] != b"PK\x03\x04":
@@ -199,21 +217,21 @@ def _copy_raw(src: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile)
         new = _clone(info)
         new.CRC, new.compress_size, new.file_size = info.CRC, info.compress_size, info.file_size
         new.flag_bits = info.flag_bits & ~0x08  # sizes go in the local header, no data descriptor
-        if out.fp.tell() >= limit:
+        if dest.tell() >= limit:
             return False
-        new.header_offset = out.fp.tell()
-        out.fp.write(new.FileHeader(False))
+        new.header_offset = dest.tell()
+        dest.write(new.FileHeader(False))
         remaining = info.compress_size
         while remaining:
             chunk = fp.read(min(remaining, 1 << 20))
             if not chunk:
                 raise zipfile.BadZipFile(f"truncated member {info.filename}")
-            out.fp.write(chunk)
+            dest.write(chunk)
             remaining -= len(chunk)
         out.filelist.append(new)
         out.NameToInfo[new.filename] = new
-        out.start_dir = out.fp.tell()
-        out._didModify = True
+        out.start_dir = dest.tell()
+        out._didModify = True  # type: ignore[attr-defined]  # zipfile's private flag, as write() sets it
     except AttributeError:
         return False
     return True
@@ -260,6 +278,8 @@ def add_rel(pkg: Package, part: str, rel_type: str, target: str) -> str:
         n += 1
     rid = f"rId{n}"
     end = re.search(r"</(\w+:)?Relationships\s*>", text)
+    if end is None:
+        raise ValueError(f"{path} has no </Relationships>")
     p = end.group(1) or ""
     new = f'<{p}Relationship Id="{rid}" Type="{rel_type}" Target="{target}"/>'
     pkg.write(path, (text[: end.start()] + new + text[end.start() :]).encode("utf-8"))
