@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from automation import schema
 from automation.ledger.normalize import (
@@ -160,17 +161,14 @@ def _item(
 ) -> Item:
     """Build one Item; ``formulas`` are keys whose cell was a formula without a value (already reported)."""
     today = context.today
-    dates = {
+    # Item fields by name (mypy cannot follow names to fields: Any)
+    dates: dict[str, Any] = {
         key: _date(key, v[key], today, report)
         for key in DATE_FIELDS
         if key in cols and not _blank(v[key])
     }
-    item = Item(
-        row=row,
-        id=clean(v.get("id", "")),
-        **{key: text(v[key]) for key in TEXT_FIELDS if key in cols},
-        **dates,
-    )
+    texts: dict[str, Any] = {key: text(v[key]) for key in TEXT_FIELDS if key in cols}
+    item = Item(row=row, id=clean(v.get("id", "")), **texts, **dates)
     item.done_known = "done_on" in cols
     if "category" in cols:
         item.category, problem = _category(clean(v.get("category", "")))

@@ -172,7 +172,7 @@ def sheet_reading(table: Table, items) -> SheetReading:
         for i in items
         if i.deadline_rule and i.deadline_text and (i.part_of is None or i.part_of[1] == i.row)
     ]
-    examples = []
+    examples: list[tuple[str, str, str]] = []
     for i in words:
         if len(examples) < 2 and all(typed != i.deadline_text for _, typed, _ in examples):
             examples.append(

@@ -84,7 +84,7 @@ def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", _FULL_WIDTH_CHAR.sub(_half_width, text))
 
 
-def _half_width(match: re.Match) -> str:
+def _half_width(match: re.Match[str]) -> str:
     return _FULL_WIDTH[match[0]]
 
 

@@ -296,6 +296,8 @@ def _generated_sheets(workbook, names: list[str], scan: SheetScan) -> dict[str, 
 
 
 def _read_units(table: Table | None, problems: list[Problem]) -> list[Unit]:
+    if table is None:
+        return []
     units = []
     seen: dict[str, int] = {}
     for row, v in rows_of(table, problems):
@@ -372,6 +374,8 @@ def _read_settings(table: Table | None, problems: list[Problem]) -> Settings:
 
 
 def _read_calendar(table: Table | None, problems: list[Problem], today: date) -> dict[date, bool]:
+    if table is None:
+        return {}
     overrides: dict[date, bool] = {}
     for row, v, day in _dated_rows(table, problems, today):
         kind = header_key(v.get("kind", ""))
@@ -390,6 +394,8 @@ def _read_calendar(table: Table | None, problems: list[Problem], today: date) ->
 
 
 def _read_feedback(table: Table | None, problems: list[Problem], today: date) -> list[Feedback]:
+    if table is None:
+        return []
     feedback = []
     for row, v, day in _dated_rows(table, problems, today):
         if not clean(v.get("item_id", "")):
@@ -433,6 +439,8 @@ def _read_feedback(table: Table | None, problems: list[Problem], today: date) ->
 
 
 def _read_letters(table: Table | None, problems: list[Problem], today: date) -> list[Letter]:
+    if table is None:
+        return []
     letters = []
     for row, v, day in _dated_rows(table, problems, today):
         letter = Letter(
@@ -497,7 +505,7 @@ def _check_approval(table: Table, row: int, letter: Letter, problems: list[Probl
 
 
 def _dated_rows(
-    table: Table | None, problems: list[Problem], today: date
+    table: Table, problems: list[Problem], today: date
 ) -> Iterator[tuple[int, dict[str, object], date]]:
     """Yield the rows of a log sheet whose 日期 is valid, with it; report the others."""
     for row, v in rows_of(table, problems):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from automation.ledger.normalize import header_key, suggest_from
 from automation.models import Problem
@@ -22,14 +23,14 @@ from automation.settings import (
 
 
 def read_settings(
-    rows: Iterable[tuple[str, object, str, str]], sheet: str = SHEET
+    rows: Iterable[tuple[object, object, str, str]], sheet: str = SHEET
 ) -> tuple[Settings, list[Problem]]:
     """Build Settings from (name as typed, raw value, name cell, value cell) rows, with problems.
 
     Unknown names, repeated names and invalid values are problems; a blank value keeps the
     default; an invalid one uses the default and says so, naming its cell.
     """
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # field -> value parse_value checked against the field's Spec
     cells: dict[str, str] = {}
     problems: list[Problem] = []
     for typed, raw, name_cell, value_cell in rows:
@@ -69,7 +70,7 @@ def read_settings(
         except ValueError as e:
             problems.append(_invalid(sheet, value_cell, spec, key, raw, str(e)))
     _check_ladder(values, cells, sheet, problems)
-    return Settings(**values, cells=cells), problems  # type: ignore[arg-type]
+    return Settings(**values, cells=cells), problems
 
 
 def _invalid(sheet: str, cell: str, spec: Spec, key: str, raw: object, reason: str) -> Problem:
@@ -84,12 +85,12 @@ def _invalid(sheet: str, cell: str, spec: Spec, key: str, raw: object, reason: s
 
 
 def _check_ladder(
-    values: dict[str, object], cells: Mapping[str, str], sheet: str, problems: list[Problem]
+    values: dict[str, Any], cells: Mapping[str, str], sheet: str, problems: list[Problem]
 ) -> None:
     """Refuse escalation thresholds out of order (a 黄牌 below 限期整改); the defaults are used."""
     for attempt in range(len(LADDER)):
-        ladder = [values.get(k, getattr(DEFAULTS, k)) for k in LADDER]
-        wrong = next((i for i in range(1, len(LADDER)) if ladder[i] < ladder[i - 1]), None)  # type: ignore[operator]
+        ladder: list[int] = [values.get(k, getattr(DEFAULTS, k)) for k in LADDER]
+        wrong = next((i for i in range(1, len(LADDER)) if ladder[i] < ladder[i - 1]), None)
         if wrong is None:
             return
         lower, key = LADDER[wrong - 1], LADDER[wrong]

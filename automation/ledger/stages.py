@@ -44,7 +44,8 @@ class Stage:
 
 def find_stages(headers: dict[int, str]) -> tuple[Stage, ...]:
     """Return the stages a header row names, in time order (empty when it is no such layout)."""
-    targets, done = {}, {}
+    targets: dict[int, tuple[str, int]] = {}  # month -> (label, column)
+    done: dict[int, int] = {}  # month -> column
     for col, header in headers.items():
         key = header_key(header)
         if m := _TARGET.match(key):
