@@ -180,12 +180,13 @@ class Writer:
     def issue_approved(self, row: Letter, record: DraftRecord | None) -> Letter | None:
         """Number an approved 送审稿 and write the final letter; update its row (None: a problem)."""
         if row.type not in [str(t) for t in schema.LETTERS]:
-            return self._problem(
+            self._problem(
                 row,
                 "type",
                 f"类型“{row.type}”不是 duban 生成的文书，无法编号发出",
                 f"请把类型改为 {'、'.join(map(str, schema.LETTERS))} 之一，或自行编号后填写文号",
             )
+            return None
         if record is not None and record.state == LetterState.ISSUED and record.doc_no:
             # Issued by an earlier run, and the row lost it (an older copy of the workbook
             # put back): give the row its 文号 again rather than issue the letter twice.
@@ -199,12 +200,13 @@ class Writer:
         if edited is not None and record is not None and drafts.digest(edited) == record.sha256:
             edited = None  # the 送审稿 as duban wrote it: render it again, dated today
         if edited is None and record is None:
-            return self._problem(
+            self._problem(
                 row,
                 "file",
                 f"找不到送审稿“{row.file}”，刷新历史中也没有它的内容，无法编号发出",
                 "请把送审稿放回该位置后再刷新；或把状态改为“退回”，下一个工作日会重新生成",
             )
+            return None
         blank = (
             str(record.context.get("doc_no")) if record else self._blank(row.type, row.date.year)
         )
@@ -212,12 +214,13 @@ class Writer:
             try:
                 drafts.finalize(edited, blank, blank)  # can it be made final? (before numbering)
             except ValueError as e:
-                return self._problem(
+                self._problem(
                     row,
                     "file",
                     f"送审稿“{row.file}”无法定稿：{e}",
                     "请在送审稿中保留空白文号后再刷新",
                 )
+                return None
         seq, doc_no = self._reserve(row.type)
         if edited is not None:
             data = drafts.finalize(edited, blank, doc_no, row.reviewer)

@@ -131,7 +131,7 @@ def _drop_mark(header) -> None:
             t.text = ""
 
 
-def _fill(paragraph, pattern: re.Pattern, new: str) -> int:
+def _fill(paragraph, pattern: re.Pattern[str], new: str) -> int:
     """Replace each match of ``pattern`` in a paragraph's text, even across runs; return how many."""
     count = 0
     for _ in range(20):  # a 文号 appears a few times at most; never loop on odd input

@@ -27,6 +27,7 @@ from automation.evaluate import Evaluation
 from automation.history import DraftRecord, History
 from automation.letters import approval, docx_render, drafts, review
 from automation.letters import selection as letters
+from automation.letters.report import ReportRequest, report_draft
 from automation.models import CellWrite, GeneratedSheet, Ledger, Letter, Problem, WritePlan
 from automation.schema import LetterState
 from automation.units import resolve_unit
@@ -41,7 +42,7 @@ class LetterRequest:
     unit: str = ""
     pdf: bool = False
     due: bool = True
-    report: object = None  # report.ReportRequest
+    report: ReportRequest | None = None
 
 
 @dataclass
@@ -90,7 +91,7 @@ class Batch:
             return
         if not self.rows:
             return
-        header = [c.header for c in schema.LETTER_LOG_COLUMNS]
+        header: list[object] = [c.header for c in schema.LETTER_LOG_COLUMNS]
         widths = tuple(c.width for c in schema.LETTER_LOG_COLUMNS)
         dates = {
             i: "yyyy-mm-dd" for i, c in enumerate(schema.LETTER_LOG_COLUMNS) if c.kind == "date"
@@ -146,8 +147,6 @@ def choose(
         )
         chosen = review.not_held(due, held, evaluation.ledger, evaluation.today)
     if request.report is not None:
-        from automation.letters.report import report_draft
-
         chosen.append(report_draft(evaluation, request.report))
     return chosen
 
@@ -220,7 +219,7 @@ def _notes(batch: Batch, queue: approval.Queue, evaluation: Evaluation) -> list[
     return notes
 
 
-def record_issued(history: History, batch: Batch, request: LetterRequest, report) -> None:
+def record_issued(history: History, batch: Batch, request: LetterRequest | None, report) -> None:
     """After the workbook is written: record letters and drafts in the history, then make PDFs."""
     for letter, seq in zip(batch.letters, batch.numbers, strict=True):
         history.record_letter(letter, seq)

@@ -226,7 +226,9 @@ def report_draft(evaluation: Evaluation, request: ReportRequest) -> Draft:
     log: dict[str, list[Feedback]] = {}
     for fb in ledger.feedback:
         log.setdefault(clean(fb.item_id), []).append(fb)
-    sections, counts, missing = [], {}, {}
+    sections: list[dict[str, object]] = []
+    counts: dict[str, dict[str, int]] = {}  # unit -> state -> items
+    missing: dict[str, list[str]] = {}  # unit -> 编号 of items without a report
     totals = {DONE: 0, ACTIVE: 0, LAGGING: 0}
     for n, rows in enumerate(groups, start=1):
         first = rows[0][0]

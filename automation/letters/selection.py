@@ -95,7 +95,7 @@ def select(
     if RECTIFY in wanted:
         drafts += rectifications(ledger, outcome, issued, today, cal)
     if BULLETIN in wanted and not unit:
-        asked = bool(types) and BULLETIN in types
+        asked = types is not None and BULLETIN in types
         drafts += bulletins(ledger, outcome, issued, today, cal, asked=asked)
     if unit:
         drafts = [d for d in drafts if d.unit == unit]
@@ -246,20 +246,12 @@ def reminders(
         every=REMIND_EVERY_WORKDAYS,
     )
     common = _common(ledger, today)
-    drafts = []
-    for unit in _unit_order(ledger, groups):
-        if unit in sent_today:
-            continue
-        pairs = groups[unit]
-        context = {
-            **common,
-            "unit": unit,
-            "cc": _leaders(i for i, _ in pairs),
-            "reply_by": date_cn(cal.add_workdays(today, REPLY_WORKDAYS)),
-            "items": [_row(n, i, r) for n, (i, r) in enumerate(pairs, start=1)],
-        }
-        drafts.append(Draft(REMINDER_LETTER, unit, tuple(i.id for i, _ in pairs), context))
-    return drafts
+    reply_by = date_cn(cal.add_workdays(today, REPLY_WORKDAYS))
+    return [
+        _unit_letter(REMINDER_LETTER, unit, groups[unit], common, reply_by=reply_by)
+        for unit in _unit_order(ledger, groups)
+        if unit not in sent_today
+    ]
 
 
 def rectifications(
@@ -277,19 +269,29 @@ def rectifications(
         every=RECTIFY_WORKDAYS,
     )
     common = _common(ledger, today)
-    new_deadline = cal.add_workdays(today, RECTIFY_WORKDAYS)
-    drafts = []
-    for unit in _unit_order(ledger, groups):
-        pairs = groups[unit]
-        context = {
-            **common,
-            "unit": unit,
-            "cc": _leaders(i for i, _ in pairs),
-            "new_deadline": date_cn(new_deadline),
-            "items": [_row(n, i, r) for n, (i, r) in enumerate(pairs, start=1)],
-        }
-        drafts.append(Draft(RECTIFY, unit, tuple(i.id for i, _ in pairs), context))
-    return drafts
+    new_deadline = date_cn(cal.add_workdays(today, RECTIFY_WORKDAYS))
+    return [
+        _unit_letter(RECTIFY, unit, groups[unit], common, new_deadline=new_deadline)
+        for unit in _unit_order(ledger, groups)
+    ]
+
+
+def _unit_letter(
+    letter_type: str,
+    unit: str,
+    pairs: list[tuple[Item, ItemResult]],
+    common: dict[str, object],
+    **fields: object,
+) -> Draft:
+    """Return a letter to one unit listing its items, copied to their leaders, with ``fields``."""
+    context = {
+        **common,
+        "unit": unit,
+        "cc": _leaders(i for i, _ in pairs),
+        **fields,
+        "items": [_row(n, i, r) for n, (i, r) in enumerate(pairs, start=1)],
+    }
+    return Draft(letter_type, unit, tuple(i.id for i, _ in pairs), context)
 
 
 def _unit_order(ledger: Ledger, groups: dict[str, list]) -> list[str]:
