@@ -228,6 +228,8 @@ def test_config_from_toml_with_env_overriding_and_password_hidden(tmp_path):
         ('[smtp]\nhost = "h"\nfrom = "督查室"\n', "from（发件人）“督查室”不是有效邮箱"),
         ('[smtp]\nhost = "h"\nfrom = "a@b.cn"\npasword = "x"\n', "不认识的设置：pasword"),
         ("[smtp\nhost = 1\n", "配置文件格式有误"),
+        # TOML's true is not 1 second (bool is an int in Python)
+        ('[smtp]\nhost = "h"\nfrom = "a@b.cn"\ntimeout = true\n', "不是 1 到 600 之间的秒数"),
     ],
 )
 def test_bad_config_names_the_setting_in_chinese(tmp_path, toml, message):

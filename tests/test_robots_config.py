@@ -127,6 +127,7 @@ def test_no_config_means_no_robots(tmp_path):
             f'[robot.dingtalk]\nwebhook = "{DING}"\ntimeout = "soon"\n',
             "timeout（超时秒数）“soon”无效",
         ),
+        (f'[robot.dingtalk]\nwebhook = "{DING}"\ntimeout = true\n', "timeout（超时秒数）"),
         (f'[robot]\nwebhook = "{DING}"\n', "[robot] 段的写法有误"),
         (f'[robots.dingtalk]\nwebhook = "{DING}"\n', "不认识的段：[robots]"),
     ],

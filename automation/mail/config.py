@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, overload
 
 from automation import paths
 from automation.errors import ConfigError
@@ -62,6 +63,14 @@ class SmtpConfig:
         )
 
 
+@overload
+def load_smtp_config(
+    ledger_path: Path, env: Mapping[str, str] | None = None, *, required: Literal[True] = True
+) -> SmtpConfig: ...
+@overload
+def load_smtp_config(
+    ledger_path: Path, env: Mapping[str, str] | None = None, *, required: bool
+) -> SmtpConfig | None: ...
 def load_smtp_config(
     ledger_path: Path, env: Mapping[str, str] | None = None, *, required: bool = True
 ) -> SmtpConfig | None:
@@ -181,8 +190,8 @@ def _validate(values: dict[str, object], source: str) -> SmtpConfig:
             "请填写 CA 证书文件（PEM）的完整路径，或删除这一行使用系统证书",
         )
     try:
-        timeout = float(values.get("timeout", 30))
-    except (TypeError, ValueError):
+        timeout = float(str(values.get("timeout", 30)))  # a number, or its text
+    except ValueError:
         timeout = float("nan")
     if not 1 <= timeout <= 600:  # 0 or -1 would fail every send, inf would hang the daily job
         raise fail(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TypedDict
 
 from automation import paths
 from automation.errors import ConfigError, DubanError
@@ -38,6 +39,14 @@ LOG_BACKUPS = 10
 # Wake at least this often, so a machine that slept through the hour notices soon after.
 MAX_NAP_SECONDS = 600
 _AT = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
+
+
+class _Retry(TypedDict):
+    """How every send of the job is retried (the Mailer's, notify's and the robots' options)."""
+
+    attempts: int
+    backoff: float
+    sleep: Callable[[float], None]
 
 
 @dataclass
@@ -80,7 +89,7 @@ class DailyJob:
         self._clock = clock
         self._sleep = sleep
         self._env = env
-        self._mail_options = {"attempts": attempts, "backoff": backoff, "sleep": sleep}
+        self._mail_options: _Retry = {"attempts": attempts, "backoff": backoff, "sleep": sleep}
         self.log = _logger(self.path, console)
         # Read once at start: a broken ledger or config should stop `duban daily` at once,
         # not fail silently at 08:30 the next morning.

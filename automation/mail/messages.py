@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.headerregistry import Address
@@ -46,7 +46,7 @@ class Outgoing:
     to: tuple[str, ...]
     cc: tuple[str, ...]
     message: EmailMessage
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[Status, int] = field(default_factory=dict)
     attachments: tuple[str, ...] = ()
 
     @property
@@ -234,7 +234,7 @@ def _severity(rows: list[tuple[Item, ItemResult]]) -> tuple:
     return tuple(-counts[s] for s in REMIND_STATUSES)
 
 
-def _counts(rows) -> dict[str, int]:
+def _counts(rows: Iterable[tuple[Item, ItemResult]]) -> dict[Status, int]:
     counts = dict.fromkeys(REMIND_STATUSES, 0)
     for _, result in rows:
         if result.status in counts:
@@ -242,11 +242,11 @@ def _counts(rows) -> dict[str, int]:
     return counts
 
 
-def _count_text(counts: dict[str, int], empty: str) -> str:
+def _count_text(counts: dict[Status, int], empty: str) -> str:
     return "、".join(f"{k}{v}项" for k, v in counts.items() if v) or empty
 
 
-def _unit_subject(name: str, counts: dict[str, int]) -> str:
+def _unit_subject(name: str, counts: dict[Status, int]) -> str:
     return f"【督办提醒】{name}：{_count_text(counts, '无')}"
 
 

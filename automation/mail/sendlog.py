@@ -72,26 +72,14 @@ class SendLog(Store):
         at: datetime,
     ) -> None:
         """Record that the server accepted the message with this key (and keep the lock alive)."""
-        stamp = at.isoformat(timespec="seconds")
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
-                "INSERT OR IGNORE INTO mail_sent(day, kind, unit, recipients, subject, message_id, sent_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*key, ", ".join(recipients), subject, message_id, stamp),
-            )
-            self._db.execute(
-                "UPDATE mail_lock SET since = ? WHERE id = 1 AND owner = ?", (stamp, self._owner)
-            )
-            self._db.execute("COMMIT")
-        except sqlite3.Error as e:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise errors.WriteFailed(
-                f"邮件已发出，但写入发送记录失败（{e}）",
-                "请检查磁盘空间；重新运行前请先核对该邮件是否已收到，以免重复发送",
-                path=str(self.path),
-            ) from e
+        self._record_sent(
+            "INSERT OR IGNORE INTO mail_sent(day, kind, unit, recipients, subject, message_id, sent_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (*key, ", ".join(recipients), subject, message_id),
+            at,
+            "邮件",
+            "核对该邮件是否已收到",
+        )
 
     def robot_sent_keys(self, day: date) -> set[tuple[str, str, str, str, int]]:
         """Return the (day, kind, unit, channel, part) keys of robot messages sent on a day."""
@@ -105,14 +93,23 @@ class SendLog(Store):
         self, key: tuple[str, str, str, str, int], parts: int, title: str, at: datetime
     ) -> None:
         """Record that a robot accepted one part of a message (and keep the lock alive)."""
+        self._record_sent(
+            "INSERT OR IGNORE INTO robot_sent(day, kind, unit, channel, part, parts, title,"
+            " sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (*key, parts, title),
+            at,
+            "群消息",
+            "在群里核对该消息是否已收到",
+        )
+
+    def _record_sent(
+        self, insert: str, values: tuple[object, ...], at: datetime, what: str, check: str
+    ) -> None:
+        """Insert a sent row (``values`` then the time) and refresh the lock, in one transaction."""
         stamp = at.isoformat(timespec="seconds")
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
-                "INSERT OR IGNORE INTO robot_sent(day, kind, unit, channel, part, parts, title,"
-                " sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*key, parts, title, stamp),
-            )
+            self._db.execute(insert, (*values, stamp))
             self._db.execute(
                 "UPDATE mail_lock SET since = ? WHERE id = 1 AND owner = ?", (stamp, self._owner)
             )
@@ -121,8 +118,8 @@ class SendLog(Store):
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise errors.WriteFailed(
-                f"群消息已发出，但写入发送记录失败（{e}）",
-                "请检查磁盘空间；重新运行前请先在群里核对该消息是否已收到，以免重复发送",
+                f"{what}已发出，但写入发送记录失败（{e}）",
+                f"请检查磁盘空间；重新运行前请先{check}，以免重复发送",
                 path=str(self.path),
             ) from e
 

@@ -204,8 +204,8 @@ def _validate(name: str, values: dict[str, object], source: str) -> RobotConfig:
             "ca_file", f"“{ca_file}”不存在", "请填写 CA 证书文件（PEM）的完整路径，或删除这一行"
         )
     try:
-        timeout = float(values.get("timeout", 15))
-    except (TypeError, ValueError):
+        timeout = float(str(values.get("timeout", 15)))  # a number, or its text
+    except ValueError:
         timeout = 0
     if not timeout > 0:
         raise fail("timeout", f"“{values.get('timeout')}”无效", "请填写秒数，如 timeout = 15")

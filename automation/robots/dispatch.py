@@ -219,7 +219,7 @@ def _route(
 ) -> list[RobotConfig]:
     """Return the robots a unit's 通知群 names (default: the first robot)."""
     names = split_list(unit.group) if unit else []
-    if not names:
+    if unit is None or not names:
         return [robots[0]]
     if len(names) == 1 and names[0].casefold() in NO_GROUP:
         return []

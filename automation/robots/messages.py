@@ -8,6 +8,7 @@ and the unit's 联系人 @-mentioned by the mobile number in 责任单位's 联�
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def mobiles_in(phone: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def build_digests(ledger: Ledger, outcome: Outcome, *, unrouted: list[str] = ()) -> list[Digest]:
+def build_digests(
+    ledger: Ledger, outcome: Outcome, *, unrouted: Sequence[str] = ()
+) -> list[Digest]:
     """Build the leaders' summary (first) and one digest per unit with items to remind.
 
     ``unrouted``: units whose 通知群 names no configured robot, listed in the summary.
@@ -91,7 +94,9 @@ def _unit(office: str, today: date, name: str, unit: Unit | None, rows) -> Diges
     )
 
 
-def _leaders(office: str, today: date, pairs, due, names: list[str], unrouted) -> Digest:
+def _leaders(
+    office: str, today: date, pairs, due, names: list[str], unrouted: Sequence[str]
+) -> Digest:
     counts = _counts([(i, r) for i, r in pairs if r.status in REMIND_STATUSES])
     summary = _count_text(counts, "无逾期、临期事项")
     body: list[Paragraph] = []

@@ -158,7 +158,10 @@ def _feishu(robot, digest: Digest, suffix: str, paras: list[Paragraph]) -> dict:
 
 
 def _feishu_element(span: Span) -> dict:
-    element = {"tag": "text", "text": one_line(span.text) if span.staff else span.text}
+    element: dict[str, object] = {
+        "tag": "text",
+        "text": one_line(span.text) if span.staff else span.text,
+    }
     if span.bold:
         element["style"] = ["bold"]
     return element
@@ -175,6 +178,9 @@ def _split(
         head = list(digest.head) if first else []
         return fits(render(_PLACEHOLDER, [*head, *paras, *digest.tail], True))
 
+    def alone(first: bool) -> Callable[[Paragraph], bool]:
+        return lambda paragraph: ok([paragraph], first)
+
     groups: list[list[Paragraph]] = []
     current: list[Paragraph] = []
     for paragraph in digest.body:
@@ -186,7 +192,7 @@ def _split(
             groups.append(current)
             current, first = [], False
         if not ok([paragraph], first):
-            paragraph = _shrink(paragraph, lambda p, f=first: ok([p], f))
+            paragraph = _shrink(paragraph, alone(first))
         current = [paragraph]
     groups.append(current)
     n = len(groups)
