@@ -38,9 +38,9 @@ UPDATED = (
 
 @dataclass
 class Merge:
-    """What a set of replies changes: 进展记录 rows (by column key), 督办事项 updates, problems."""
+    """What a set of replies changes: 进展记录 rows to append, 督办事项 updates, problems."""
 
-    log_rows: list[dict[str, object]] = field(default_factory=list)
+    log_rows: list[Feedback] = field(default_factory=list)
     # (ledger sheet, row) -> key -> value
     updates: dict[tuple[str, int], dict[str, object]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -194,18 +194,7 @@ def apply_merge(ledger: Ledger, merge: Merge) -> None:
         for key, value in update.items():
             if key in columns:
                 setattr(item, key, value)
-    ledger.feedback.extend(
-        Feedback(
-            date=r["date"],
-            item_id=str(r["item_id"]),
-            unit=str(r.get("unit") or ""),
-            text=str(r.get("text") or ""),
-            progress=r.get("progress"),
-            evidence=str(r.get("evidence") or ""),
-            entered_by=str(r.get("entered_by") or ""),
-        )
-        for r in merge.log_rows
-    )
+    ledger.feedback.extend(merge.log_rows)
 
 
 # --- merging (pure) ----------------------------------------------------------------------------
@@ -250,8 +239,8 @@ def merge_replies(ledger: Ledger, replies: list[Reply], today: date) -> Merge:
                 merge.duplicates += 1
                 continue
             seen.add((entry.item_id, entry.day, clean(text)))
-            merge.log_rows.append({"date": entry.day, "item_id": entry.item_id, "unit": entry.unit, "text": text,
-                                   "progress": entry.progress, "evidence": entry.evidence, "entered_by": entry.reporter})  # fmt: skip
+            merge.log_rows.append(Feedback(entry.day, entry.item_id, entry.unit, text, entry.progress,
+                                           entry.evidence, entry.reporter))  # fmt: skip
             fresh.setdefault(entry.item_id, []).append((entry, baselines[entry.item_id]))
             if entry.claims_done:
                 report(f"单位申报事项 {entry.item_id} 已办结（办结日期：{entry.done_on or '未填写'}），已记入进展记录",
@@ -329,24 +318,24 @@ def progress_value(progress: float) -> object:
 # --- writing -----------------------------------------------------------------------------------
 
 
+def _log_cells(entry: Feedback) -> dict[str, object]:
+    """Return a 进展记录 row by column key, 完成进度 as the ledger stores it."""
+    cells: dict[str, object] = {c.key: getattr(entry, c.key) for c in schema.PROGRESS_LOG_COLUMNS}
+    if entry.progress is not None:
+        cells["progress"] = progress_value(entry.progress)
+    return cells
+
+
 def add_merge_to(plan: WritePlan, ledger: Ledger, merge: Merge) -> None:
     """Add the merge to a WritePlan: 进展记录 rows appended, 督办事项 input cells updated."""
     for (sheet, row), update in sorted(merge.updates.items()):
         columns = ledger.sheet(sheet).columns
         for key, value in update.items():
+            if key == "progress" and isinstance(value, int | float):
+                value = progress_value(value)
             if key in columns:
-                plan.cells.append(
-                    CellWrite(
-                        sheet,
-                        row,
-                        columns[key],
-                        progress_value(value) if key == "progress" else value,
-                    )
-                )
-    rows = [
-        {k: progress_value(v) if k == "progress" and v is not None else v for k, v in r.items()}
-        for r in merge.log_rows
-    ]
+                plan.cells.append(CellWrite(sheet, row, columns[key], value))
+    rows = [_log_cells(f) for f in merge.log_rows]
     if not rows:
         return
     log = ledger.layouts.get(schema.PROGRESS_LOG)
@@ -357,8 +346,10 @@ def add_merge_to(plan: WritePlan, ledger: Ledger, merge: Merge) -> None:
             "请在第 1 行填写：日期、编号、责任单位、进展内容、完成进度、佐证材料、录入人",
         )
     if log is None:  # an office ledger without 进展记录: add the sheet with the standard header
-        headers = [c.header for c in schema.PROGRESS_LOG_COLUMNS]
-        grid = [headers, *([r.get(c.key) for c in schema.PROGRESS_LOG_COLUMNS] for r in rows)]
+        grid: list[list[object]] = [
+            [c.header for c in schema.PROGRESS_LOG_COLUMNS],
+            *([r.get(c.key) for c in schema.PROGRESS_LOG_COLUMNS] for r in rows),
+        ]
         plan.sheets.append(
             GeneratedSheet(
                 schema.PROGRESS_LOG,

@@ -22,12 +22,14 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Literal, overload
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from automation import errors, paths
 from automation.evaluate import evaluate_readonly
@@ -165,6 +167,10 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+@overload
+def load_key(ledger_path: Path, *, create: Literal[True]) -> FormKey: ...
+@overload
+def load_key(ledger_path: Path, *, create: bool = False) -> FormKey | None: ...
 def load_key(ledger_path: Path, *, create: bool = False) -> FormKey | None:
     """Return the ledger's forms key, making one when ``create`` and none exists."""
     path = paths.forms_key_file(ledger_path)
@@ -187,7 +193,7 @@ def load_key(ledger_path: Path, *, create: bool = False) -> FormKey | None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump({"ledger_id": key.ledger_id, "secret": key.secret.hex()}, f)
     except FileExistsError:
-        return load_key(ledger_path)  # another process made it first: use theirs
+        return load_key(ledger_path, create=True)  # another process made it first: use theirs
     except OSError as e:
         raise errors.WriteFailed(
             f"无法保存反馈表密钥（{e.strerror or e}）",
@@ -285,6 +291,7 @@ def write_form(
     ).sealed(key.secret)
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = FORM_SHEET
     width = len(FORM_COLUMNS)
     office = str(ledger.settings.office_name or "督查室")
@@ -330,7 +337,7 @@ def write_form(
             if c > len(READ_COLUMNS) or r >= first + len(rows):
                 cell.protection = _UNLOCKED
     _add_validations(ws, first, last)
-    ws.freeze_panes = ws.cell(row=first, column=2)
+    ws.freeze_panes = f"B{first}"  # the 编号 column and the rows above stay in view
     ws.protection.sheet = True
     for allowed in ("insertRows", "formatRows", "formatColumns", "formatCells"):
         setattr(ws.protection, allowed, False)  # False = not protected: units may do these

@@ -9,6 +9,7 @@ columns, added rows are fine) and every value is kept as data, never as a formul
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -158,7 +159,7 @@ def read_reply(path: Path, key: FormKey | None, today: date, problems: list[Prob
     return Reply(path, signature, _entries(path.name, grid, signature, today, problems))
 
 
-def _grid(wb: CalamineWorkbook, name: str) -> list[list[object]]:
+def _grid(wb: CalamineWorkbook, name: str) -> Sequence[Sequence[object]]:
     sheet = wb.get_sheet_by_name(name)
     if max(sheet.height, sheet.total_height) > MAX_ROWS:
         raise ReplyRefused(
@@ -168,7 +169,7 @@ def _grid(wb: CalamineWorkbook, name: str) -> list[list[object]]:
     return sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
 
 
-def _signature(grid: list[list[object]]) -> Signature:
+def _signature(grid: Sequence[Sequence[object]]) -> Signature:
     cells = [[plain(v) for v in row] + ["", "", "", ""] for row in grid]
     try:
         if cells[0][0] != FORMAT:
@@ -195,7 +196,11 @@ def plain(value: object) -> str:
 
 
 def _entries(
-    name: str, grid, signature: Signature, today: date, problems: list[Problem]
+    name: str,
+    grid: Sequence[Sequence[object]],
+    signature: Signature,
+    today: date,
+    problems: list[Problem],
 ) -> list[Entry]:
     header_row, columns = _header(grid)
     if header_row is None:
@@ -244,7 +249,7 @@ def _entries(
     return entries
 
 
-def _header(grid) -> tuple[int | None, dict[str, int]]:
+def _header(grid: Sequence[Sequence[object]]) -> tuple[int | None, dict[str, int]]:
     """Find the form's header row by name: (0-based row, key -> 0-based column)."""
     by_header = {header_key(h): k for k, h, _ in FORM_COLUMNS}
     for r, row in enumerate(grid[:HEADER_SCAN]):
