@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -89,12 +89,18 @@ class DubanGroup(_ChineseHelp, click.Group):
             )
         return super().resolve_command(ctx, args)
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, *a, **kw):  # type: ignore[override]
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,  # ignored: errors are always ours to report
+        **extra: Any,
+    ) -> NoReturn:
         argv = list(sys.argv[1:] if args is None else args)
         wants_json = "--json" in argv
-        kw.pop("standalone_mode", None)
         try:
-            code = super().main(argv, prog_name, *a, standalone_mode=False, **kw)
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Abort:
             _fail("已取消", EXIT_PROBLEMS, wants_json)
         except click.ClickException as e:
@@ -111,7 +117,7 @@ class DubanGroup(_ChineseHelp, click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def _fail(message: str, code: int, wants_json: bool) -> None:
+def _fail(message: str, code: int, wants_json: bool) -> NoReturn:
     if wants_json:
         click.echo(
             json.dumps({"ok": False, "error": message, "exit_code": code}, ensure_ascii=False)

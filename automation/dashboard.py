@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import markupsafe
@@ -108,7 +109,8 @@ def page_data(ledger: Ledger, outcome: Outcome) -> dict:
     units = _Index([u.name for u in ledger.units])
     categories = _Index()
     leaders = _Index()
-    items, overdue = [], []
+    items: list[list[object]] = []
+    overdue: list[list[Any]] = []  # JSON rows; sorted below by days overdue, then 编号
     pairs = list(zip(ledger.items, outcome.results, strict=True))
     for item, result in pairs:
         u = units[item.unit or item.unit_text or BLANK]

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from automation import overwrites
 from automation.history import History
 from automation.ledger import reader
-from automation.models import ItemResult, Ledger, Letter, Outcome, Problem
+from automation.models import Item, ItemResult, Ledger, Letter, Outcome, Problem
 from automation.rules import engine
 
 
@@ -31,7 +31,7 @@ class Evaluation:
     letters: list[Letter] = field(default_factory=list)  # 发文登记 and history, once each
     previous_levels: dict[str | tuple[str, str], str] = field(default_factory=dict)
     previous_results: list[ItemResult] = field(default_factory=list)
-    previous_at: object = None  # datetime of the latest recorded refresh, or None
+    previous_at: datetime | None = None  # the latest recorded refresh
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -39,7 +39,7 @@ class Evaluation:
         """Every problem found: the reader's, then the rules' and staff edits in computed columns."""
         return [*self.ledger.problems, *self.outcome.problems]
 
-    def pairs(self) -> list[tuple]:
+    def pairs(self) -> list[tuple[Item, ItemResult]]:
         """Return (item, result) pairs in ledger order."""
         return list(zip(self.ledger.items, self.outcome.results, strict=True))
 
@@ -59,7 +59,7 @@ class Evaluation:
                 self.ledger,
                 outcome.results,
                 previous=self.previous_results,
-                previous_at=self.previous_at,  # type: ignore[arg-type]
+                previous_at=self.previous_at,
             )
         )
         return outcome
@@ -102,8 +102,9 @@ def evaluate(
         letter.doc_no or ("row", i): letter for i, letter in enumerate(ledger.letters)
     }
     levels: dict[str | tuple[str, str], str] = {}
-    previous_at, previous = None, []
-    notes = []
+    previous_at: datetime | None = None
+    previous: list[ItemResult] = []
+    notes: list[str] = []
     if history is not None:
         for letter in history.letters():
             letters.setdefault(letter.doc_no, letter)

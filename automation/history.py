@@ -7,6 +7,7 @@ numbers here, atomically across processes, so a number is never handed out twice
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ class DraftRecord:
     context: dict
     sha256: str
     state: str  # schema.LetterState
-    decided_on: date | None = None
+    decided_on: dt.date | None = None  # dt.: the field "date" hides the type here
     doc_no: str = ""
 
 
@@ -83,6 +84,7 @@ class History(Store):
                 (today.isoformat(), at.isoformat(), len(rows)),
             )
             refresh_id = cur.lastrowid
+            assert refresh_id is not None  # sqlite3 sets it after every INSERT
             self._db.executemany(
                 "INSERT INTO item_state(refresh_id, sheet, row, today, item_id, unit, category,"
                 " leader, status, light, days_overdue, level, progress, deadline, days_left,"

@@ -5,6 +5,7 @@ Nothing here touches files or the clock.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
@@ -147,7 +148,7 @@ class Letter:
     file: str = ""
     state: str = ""  # 状态 (schema.LetterState); "" for a row without one
     reviewer: str = ""  # 审定人
-    reviewed_on: date | None = None  # 审定日期
+    reviewed_on: dt.date | None = None  # 审定日期 (dt.: the field "date" hides the type here)
     row: int = 0  # its 发文登记 row (0: from the history)
 
     @property

@@ -204,7 +204,9 @@ def _refresh_once(
         finally:
             if history:
                 history.close()
-    report.outputs.append(dashboard.write_for_report(report, now=now))
+    page = dashboard.write_for_report(report, now=now)
+    if page is not None:
+        report.outputs.append(page)
     report.seconds = time.monotonic() - started
     return report
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 from automation import errors, paths
@@ -351,11 +352,16 @@ class _Transaction:
         except sqlite3.Error as e:
             raise errors.WriteFailed(f"刷新历史数据库被占用或无法写入（{e}）", "请稍后重试") from e
 
-    def __exit__(self, kind, value, tb) -> bool:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if kind is None:
             try:
                 self.db.execute("COMMIT")
-                return False
+                return
             except sqlite3.Error as e:
                 self.db.execute("ROLLBACK")
                 raise errors.WriteFailed(f"保存刷新历史失败（{e}）", "请检查磁盘空间后重试") from e
@@ -365,4 +371,3 @@ class _Transaction:
             raise errors.WriteFailed(
                 f"保存刷新历史失败（{value}）", "请检查磁盘空间后重试"
             ) from value
-        return False

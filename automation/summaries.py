@@ -327,16 +327,19 @@ def _sheet_cell(item: Item, ledger: Ledger) -> list[str]:
     return [item.sheet] if len(ledger.sheets) > 1 else []
 
 
-def _sheet_header(ledger: Ledger) -> list[str]:
-    return ["工作表"] if len(ledger.sheets) > 1 else []
+def _list_header(words: str, ledger: Ledger) -> list[object]:
+    """Return a list's header row: the words, then 工作表 when there are several ledgers."""
+    return [*words.split(), *(["工作表"] if len(ledger.sheets) > 1 else [])]
 
 
 def overdue_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
     """Build 逾期清单: overdue items, most overdue first, with the unit's contact."""
     contacts = _contacts(ledger)
-    rows: list[list[object]] = [
-        "编号 事项内容 责任单位 牵头领导 办结时限 逾期工作日 督办等级 已催办次数 联系人 联系电话 督办人".split()
-        + _sheet_header(ledger)
+    rows = [
+        _list_header(
+            "编号 事项内容 责任单位 牵头领导 办结时限 逾期工作日 督办等级 已催办次数 联系人 联系电话 督办人",
+            ledger,
+        )
     ]
     overdue = [(i, r) for i, r in pairs if r.status == Status.OVERDUE]
     overdue.sort(key=lambda p: (-(p[1].days_overdue or 0), p[0].id))
@@ -353,9 +356,11 @@ def overdue_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
 def due_soon_sheet(pairs, ledger: Ledger) -> GeneratedSheet:
     """Build 临期清单: items due within the warning window, soonest first."""
     contacts = _contacts(ledger)
-    rows: list[list[object]] = [
-        "编号 事项内容 责任单位 牵头领导 办结时限 剩余工作日 完成进度 联系人 联系电话 督办人".split()
-        + _sheet_header(ledger)
+    rows = [
+        _list_header(
+            "编号 事项内容 责任单位 牵头领导 办结时限 剩余工作日 完成进度 联系人 联系电话 督办人",
+            ledger,
+        )
     ]
     soon = [(i, r) for i, r in pairs if r.status == Status.DUE_SOON]
     soon.sort(key=lambda p: (p[1].days_left if p[1].days_left is not None else 99, p[0].id))
