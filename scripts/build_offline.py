@@ -232,7 +232,7 @@ def build_duban_wheel(out: Path) -> Path:
 
 def newest_glibc(names: list[str]) -> str:
     """Return the newest glibc any chosen Linux wheel needs, as "2.28"."""
-    needed = [(2, 17)]
+    needed: list[tuple[int, ...]] = [(2, 17)]
     for name in names:
         tags = parse_wheel_filename(name)[3]
         oldest = [

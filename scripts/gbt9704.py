@@ -390,11 +390,11 @@ def _page_field(p) -> None:
     """
     text(p, "— ", font=SONG_FONT, size=SIZE_4)
     for kind, value in (
-        ("begin", None),
+        ("begin", ""),
         ("instr", " PAGE "),
-        ("separate", None),
+        ("separate", ""),
         ("result", "1"),
-        ("end", None),
+        ("end", ""),
     ):
         run = text(p, value if kind == "result" else "", font=SONG_FONT, size=SIZE_4)
         if kind == "instr":

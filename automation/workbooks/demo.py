@@ -59,7 +59,7 @@ class DemoData:
     units: list[list]
     progress_log: list[list]
     calendar: list[list]
-    settings: dict[str, object]
+    settings: dict[str, str]  # 参数设置 name -> value as typed
     dirty: dict[str, list[str]] = field(default_factory=dict)  # case -> cells like 督办事项!K12
     hidden_rows: list[int] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
@@ -141,9 +141,10 @@ def fill_workbook(wb: Workbook, data: DemoData) -> None:
             sheet.append(values)
         set_filter_range(sheet, len(rows) + 1)
     settings = wb[schema.SETTINGS]
-    for row in settings.iter_rows(min_row=2, max_col=2):
-        if row[0].value in data.settings:
-            row[1].value = data.settings[row[0].value]
+    for name_cell, value_cell in settings.iter_rows(min_row=2, max_col=2):
+        value = data.settings.get(str(name_cell.value))
+        if value is not None:
+            value_cell.value = value
 
 
 # --- generation -------------------------------------------------------------------------
@@ -260,7 +261,6 @@ def _apply_scenario(rng: random.Random, row: dict, today: date) -> None:
     if s == "ongoing":
         row["deadline"] = rng.choice(schema.ONGOING_WORDS)
         row["cadence"] = rng.choice(("每月10日", "每季度", "每两周", "每月10日前"))
-        progress = None
     if s in ("done", "closed", "done_late"):
         latest = min(deadline, today - timedelta(days=1)) if s != "done_late" else deadline
         if s == "done_late":
@@ -274,11 +274,12 @@ def _apply_scenario(rng: random.Random, row: dict, today: date) -> None:
         row["note"] = {"adjusted": "经县政府常务会议研究，调整为年度重点工作",
                        "cancelled": "因上级政策调整，经县领导同意取消",
                        "suspended": "因项目规划调整暂缓实施"}[s]  # fmt: skip
-    row["progress"] = progress
+    shown = None if s == "ongoing" else progress  # an ongoing item has no 完成进度
+    row["progress"] = shown
     if row["cadence"] not in ("无", "一次性") and rng.random() < 0.85:
         end = row.get("done_on") or today
         row["last_feedback_on"] = max(assigned, end - days(0, 45))
-    row["latest_progress"] = _progress_text(rng, progress)
+    row["latest_progress"] = _progress_text(rng, shown)
 
 
 def _progress_text(rng: random.Random, progress: int | None) -> str:
@@ -304,7 +305,8 @@ def _make_progress_log(rng: random.Random, rows: list[dict], today: date) -> lis
         if last is None:
             continue
         assigned, final = row["assigned_on"], row["progress"]
-        when, reports = last, []
+        when = last
+        reports: list[date] = []
         while when > assigned + timedelta(days=7) and len(reports) < 5:
             reports.append(when)
             when -= timedelta(days=rng.randint(20, 45))
@@ -336,7 +338,7 @@ def _make_calendar(today: date) -> list[list]:
 
 def _inject_dirty(rng: random.Random, data: DemoData, today: date) -> None:
     """Spoil a few rows the way real ledgers are spoiled, recording each case's cells."""
-    rows: list[dict] = data.ledger  # type: ignore[assignment]
+    rows = [r for r in data.ledger if r is not None]  # no empty rows yet: they are added last
     logged = {entry[1] for entry in data.progress_log}
     pool = [r for r in rows if not r.get("_covered")]
     rng.shuffle(pool)
@@ -406,7 +408,7 @@ def _inject_dirty(rng: random.Random, data: DemoData, today: date) -> None:
     marks.append(("merged_cells", rows[merged_at], "leader"))
 
     gap = len(rows) * 3 // 5
-    data.ledger = rows[:gap] + [None, None] + rows[gap:]
+    data.ledger = [*rows[:gap], None, None, *rows[gap:]]
     sheet_row = {id(r): n for n, r in enumerate(data.ledger, start=2) if r is not None}
     data.dirty = {case: [] for case in DIRTY_CASES}
     for case, row, key in marks:

@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from automation import __version__, schema, settings
@@ -91,7 +92,7 @@ def write_template_workbook(path: Path) -> None:
 def new_template_workbook() -> Workbook:
     """Return the empty ledger workbook (not saved), ready to be filled with rows."""
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])
     wb.properties.creator = "duban"
     wb.properties.title = "督查台账"
     for name in schema.STAFF_SHEETS:
@@ -154,7 +155,7 @@ def _lay_out_sheet(ws: Worksheet, columns: tuple[schema.Column, ...]) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_title_rows = "1:1"
     ws.print_options.gridLines = True
     for index, column in enumerate(columns, start=1):

@@ -35,8 +35,18 @@ from automation.workbooks import vba_directives
 OUR_MODULE = "DubanButton"
 # The Sub the button is assigned to, and the Python command it runs through xlwings.
 BUTTON_MACRO = f"{OUR_MODULE}.RefreshLedger"
+
+
+def _package_folder(name: str) -> Path:
+    """Return where an installed package lives, without importing it."""
+    spec = find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ImportError(f"{name} is not installed (a dependency of duban: reinstall duban)")
+    return Path(spec.origin).parent
+
+
 # Located without importing xlwings (its import decides once which engines it offers).
-XLWINGS_WORKBOOK = Path(find_spec("xlwings").origin).parent / "quickstart_standalone.xlsm"
+XLWINGS_WORKBOOK = _package_folder("xlwings") / "quickstart_standalone.xlsm"
 XLWINGS_MODULES = (("xlwings", VBAModuleKind.standard),)
 VBA_ENTRY = "xl/vbaProject.bin"
 # [MS-OVBA] 2.3.4.1 as a writer must write it: Reserved1 0x61CC, Version 0xFFFF, Reserved2 0x00,

@@ -198,7 +198,7 @@ def sheet_part(parts: dict[str, bytes], name: str) -> str:
     if sheet is None:
         raise TemplateError(f"工作簿中没有“{name}”工作表", f"请确认台账含有“{name}”工作表")
     _, rels = _rels(parts, "xl/workbook.xml")
-    target = next(r.get("Target") for r in rels if r.get("Id") == sheet.get(f"{{{_R}}}id"))
+    target = next(r.get("Target", "") for r in rels if r.get("Id") == sheet.get(f"{{{_R}}}id"))
     return _resolve("xl/workbook.xml", target)
 
 
@@ -210,7 +210,7 @@ def _button_edits(parts: dict[str, bytes], sheet_name: str) -> dict[str, bytes]:
     vml_rel = next((r for r in rels if r.get("Type") == REL_VML), None)
     edits: dict[str, bytes] = {}
     if vml_rel is not None:
-        vml_part = _resolve(part, vml_rel.get("Target"))
+        vml_part = _resolve(part, vml_rel.get("Target", ""))
         vml = etree.fromstring(parts[vml_part])
     else:
         n = 1
@@ -317,11 +317,12 @@ def button_macros(xlsm: Path, sheet_name: str = schema.LEDGER) -> list[tuple[str
     for rel in rels:
         if rel.get("Type") != REL_VML:
             continue
-        vml = etree.fromstring(parts[_resolve(part, rel.get("Target"))])
+        vml = etree.fromstring(parts[_resolve(part, rel.get("Target", ""))])
         for shape in vml.iter(f"{{{NS_V}}}shape"):
             data = shape.find(f"{{{NS_X}}}ClientData")
             if data is not None and data.get("ObjectType") == "Button":
-                caption = "".join(shape.find(f"{{{NS_V}}}textbox").itertext()).strip()
+                box = shape.find(f"{{{NS_V}}}textbox")
+                caption = "".join(map(str, box.itertext())).strip() if box is not None else ""
                 macro = data.findtext(f"{{{NS_X}}}FmlaMacro", "")
                 found.append((caption, macro.removeprefix("[0]!")))
     return found
