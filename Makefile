@@ -36,7 +36,8 @@ sysdeps:
 demo: venv
 	$(BIN)/duban demo $(DEMO_DIR) --force $(if $(TODAY),--today $(TODAY))
 
-test: dev sysdeps
+# Lint first: a type error or an unformatted file fails the suite before the long tests run.
+test: dev sysdeps lint
 	$(BIN)/python -m pytest -q
 
 # The blank ledger for offices, built from code into workbook/ (not committed).
@@ -50,9 +51,12 @@ workbook: venv
 dist: dev
 	$(BIN)/python scripts/build_offline.py --dest dist $(if $(REFRESH),--refresh)
 
+# Types are checked too; scripts/ as on Windows, where offline/tools/install_helper.py runs.
 lint: dev
 	$(BIN)/ruff check automation tests bench scripts
 	$(BIN)/ruff format --check automation tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/mypy --platform win32 scripts
 
 bench: dev
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
