@@ -295,12 +295,11 @@ def weekly():
     doc = new_document()
     letterhead(doc)
     title(doc, "督查室周例会差错通报")
-    para(
+    body(
         doc,
         "{{ week }}，督查室共登记督办人差错{{ totals.new }}项，其中逾期未办结{{ totals.overdue }}项、"
         "未跟进（连续{{ unfollowed_days }}个工作日无进展记录、文书或反馈）{{ totals.unfollowed }}项；"
         "本周已纠正{{ totals.corrected }}项，尚未纠正的差错共{{ totals.open }}项。现将有关情况通报如下。",
-        indent=True,
     )
     heading(doc, "一、各督办人差错情况")
     table(
@@ -339,15 +338,14 @@ def weekly():
         left=(3,),
     )
     tag(doc, "{%p else %}")
-    para(doc, "本周无新登记的差错。", indent=True)
+    body(doc, "本周无新登记的差错。")
     tag(doc, "{%p endif %}")
     para(doc)
     heading(doc, "三、工作要求")
-    para(
+    body(
         doc,
         "有差错的督办人要逐项说明原因，一周内督促责任单位办结或补报进展，并在台账中据实更新；"
         "对连续两周未纠正的差错，提请办领导约谈。",
-        indent=True,
     )
     signature(doc)
     record(doc)

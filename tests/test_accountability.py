@@ -178,3 +178,25 @@ def test_dashboard_shows_the_owner_panel_in_chromium(browser, tmp_path):  # noqa
         box["y"] + box["height"] <= screen["height"] and box["x"] + box["width"] <= screen["width"]
     )
     assert w.errors == [] and w.dialogs == []
+
+
+def test_an_item_over_several_unit_rows_counts_once_and_each_row_gets_its_link(tmp_path):
+    rows = [
+        item(7, 督办人="王五", 事项内容="城区道路改造", 办结时限=date(2026, 9, 30)),
+        item(
+            7,
+            督办人="王五",
+            事项内容="城区道路改造",
+            办结时限=date(2026, 9, 30),
+            责任单位="县交通运输局",
+        ),
+    ]
+    path = office_ledger(tmp_path / "台账.xlsx", rows)
+    report = refresh(path, today=date(2026, 10, 9), now=NOW, letters=LetterRequest())
+    assert len(report.ledger.items) == 2 and report.ledger.items[1].part_of is not None
+    grid = sheet(path, schema.WORKLOAD)
+    owner = dict(zip(grid[0], next(r for r in grid if r[0] == "王五"), strict=False))
+    assert owner["在办"] == 1 and owner["逾期"] == 1 and owner["累计差错"] == 1
+    ledger_grid = sheet(path, schema.LEDGER)
+    col = ledger_grid[0].index("档案")
+    assert [r[col] for r in ledger_grid[1:3]] == ["打开", "打开"]  # both units had a 催办函

@@ -74,10 +74,18 @@ def payload_from(path: Path) -> dict:
     }
 
 
+HYPERLINK = re.compile(r'=HYPERLINK\("[^"]*","([^"]*)"\)')
+
+
 def normal(value: object) -> object:
-    """Compare cells by meaning: empty is empty, numbers as floats, dates as ISO dates."""
+    """Compare cells by meaning: empty is empty, numbers as floats, dates as ISO dates.
+
+    A 档案 link the live writer types as a formula is what Excel shows: its text.
+    """
     if value is None or value == "":
         return None
+    if isinstance(value, str) and (link := HYPERLINK.fullmatch(value)):
+        return link.group(1)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and ISO_Z.match(value):  # a date cell as the client sends it

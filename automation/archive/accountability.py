@@ -62,6 +62,18 @@ def week_of(day: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
+def distinct(pairs: Iterable[tuple[Item, ItemResult]]) -> list[tuple[Item, ItemResult]]:
+    """Return one (item, result) per item: an item over several unit rows counts once here."""
+    seen: set[object] = set()
+    out = []
+    for item, result in pairs:
+        key = item.part_of or (item.sheet, item.row)
+        if key not in seen:
+            seen.add(key)
+            out.append((item, result))
+    return out
+
+
 # --- what is wrong today -------------------------------------------------------------------
 
 
@@ -219,7 +231,7 @@ def workload_rows(
     """Return one row per 督办人 (and 合计): items in hand by status, 未跟进, 差错 this week and open."""
     monday, _ = week_of(today)
     rows: dict[str, Counter] = defaultdict(Counter)
-    for item, result in pairs:
+    for item, result in distinct(pairs):
         if result.status not in OPEN_STATUSES:
             continue
         counts = rows[item.owner or BLANK_OWNER]

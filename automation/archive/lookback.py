@@ -19,6 +19,7 @@ from datetime import date
 from openpyxl.utils.cell import get_column_letter
 
 from automation import schema
+from automation.archive.accountability import distinct
 from automation.models import GeneratedSheet, Item, ItemResult, Ledger, Lookback, Outcome, Problem
 from automation.rules.status import LIGHT_OF
 from automation.rules.workdays import WorkCalendar
@@ -108,7 +109,7 @@ def due(ledger: Ledger, outcome: Outcome, cal: WorkCalendar) -> list[Due]:
     after = intervals(ledger.settings)
     records = records_by_item(ledger.lookbacks, today)
     found = []
-    for item, result in zip(ledger.items, outcome.results, strict=True):
+    for item, result in distinct(zip(ledger.items, outcome.results, strict=True)):
         days = after.get(item.category)
         if days is None or result.status not in DONE_STATUSES or item.done_on is None:
             continue
@@ -128,7 +129,7 @@ def rebounds(ledger: Ledger, outcome: Outcome) -> list[tuple[Item, Lookback | No
     records = records_by_item(ledger.lookbacks, outcome.today)
     return [
         (item, latest(item, records))
-        for item, result in zip(ledger.items, outcome.results, strict=True)
+        for item, result in distinct(zip(ledger.items, outcome.results, strict=True))
         if result.status == Status.REBOUND
     ]
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from automation import paths
-from automation.archive.accountability import ErrorEntry, date_cn, week_of
+from automation.archive.accountability import ErrorEntry, date_cn, distinct, week_of
 from automation.letters import docx_render
 from automation.models import Item, ItemResult
 from automation.rules.workdays import WorkCalendar
@@ -48,7 +48,9 @@ def context(
     monday, sunday = week_of(today)
     this_week = [e for e in shown if monday <= e.recorded_on <= today]
     fixed_this_week = [e for e in shown if e.corrected_on and monday <= e.corrected_on <= today]
-    in_hand = Counter(item.owner for item, result in pairs if result.status in OPEN_STATUSES)
+    in_hand = Counter(
+        item.owner for item, result in distinct(pairs) if result.status in OPEN_STATUSES
+    )
     owners = {o for o in in_hand if o} | {e.owner for e in shown if e.owner}
     rows = []
     for owner in owners:
