@@ -315,7 +315,7 @@ def weekly():
             "{{ r.corrected }}",
             "{{ r.open }}",
         ],
-        [14, 26, 20, 20, 22, 18, 20, 16],
+        [14, 19, 21, 21, 26, 17, 21, 17],
         loop="r in owners",
     )
     para(doc)
@@ -333,7 +333,7 @@ def weekly():
             "{{ e.occurred }}",
             "{{ e.state }}",
         ],
-        [10, 16, 26, 42, 18, 24, 20],
+        [14, 18, 32, 24, 22, 28, 18],
         loop="e in entries",
         left=(3,),
     )

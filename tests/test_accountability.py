@@ -200,3 +200,18 @@ def test_an_item_over_several_unit_rows_counts_once_and_each_row_gets_its_link(t
     ledger_grid = sheet(path, schema.LEDGER)
     col = ledger_grid[0].index("档案")
     assert [r[col] for r in ledger_grid[1:3]] == ["打开", "打开"]  # both units had a 催办函
+
+
+def test_nth_working_day_after_agrees_with_the_calendar_across_holidays():
+    from datetime import timedelta
+
+    from automation.archive.accountability import nth_workday_after
+
+    cal = WorkCalendar()
+    assert nth_workday_after(cal, date(2026, 9, 1), 20) == date(2026, 9, 29)  # rules §14.2
+    assert nth_workday_after(cal, date(2026, 9, 30), 1) == date(2026, 10, 8)  # after 国庆
+    assert nth_workday_after(cal, date(2026, 10, 9), 1) == date(2026, 10, 10)  # 调休 Saturday
+    for offset in range(0, 400, 7):
+        start = date(2026, 1, 1) + timedelta(days=offset)
+        for n in (1, 5, 20, 60):
+            assert nth_workday_after(cal, start, n) == cal.add_workdays(start, n), (start, n)

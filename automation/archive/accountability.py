@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from automation import schema
 from automation.models import GeneratedSheet, Item, ItemResult, Ledger, Letter
@@ -54,6 +55,24 @@ class ErrorEntry:
 def date_cn(d: date) -> str:
     """Write a date as 2026年3月5日."""
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def nth_workday_after(cal: WorkCalendar, start: date, n: int) -> date:
+    """Return the n-th working day after start (n >= 1), by bisection on the day counts.
+
+    ``WorkCalendar.add_workdays`` steps day by day; a 50 000-item ledger asks this for every
+    item not followed up, so the counts (constant time each) are searched instead.
+    """
+    low, high = start, start + timedelta(days=2 * n + 14)
+    while cal.workdays_after(start, high) < n:
+        low, high = high, high + timedelta(days=2 * n + 14)
+    while (high - low).days > 1:  # workdays_after(start, low) < n <= workdays_after(start, high)
+        middle = low + timedelta(days=(high - low).days // 2)
+        if cal.workdays_after(start, middle) < n:
+            low = middle
+        else:
+            high = middle
+    return high
 
 
 def week_of(day: date) -> tuple[date, date]:
@@ -97,9 +116,38 @@ def follow_ups(ledger: Ledger, letters: Iterable[Letter], today: date) -> dict[s
 
 def last_follow_up(item: Item, follow: Mapping[str, date], today: date) -> date | None:
     """Return the item's last follow-up: its 交办日期, 最近反馈日期 or a dated record, whichever is latest."""
-    days = [d for d in (item.assigned_on, item.last_feedback_on, follow.get(item.id.strip())) if d]
-    days = [d for d in days if d <= today]
-    return max(days, default=None)
+    days = [
+        d
+        for d in (item.assigned_on, item.last_feedback_on, follow.get(item.id.strip()))
+        if d is not None and d <= today
+    ]
+    return max(days) if days else None
+
+
+class Found(NamedTuple):
+    """A 差错 as it stands today: the item, its kind, its basis and the day it occurred."""
+
+    item: Item
+    kind: ErrorKind
+    basis: date
+    occurred_on: date
+
+    @property
+    def key(self) -> tuple[str, str, date]:
+        return (self.item.id.strip(), str(self.kind), self.basis)
+
+    def entry(self, today: date, unfollowed_days: int) -> ErrorEntry:
+        """Return the 差错登记 entry for it, logged today."""
+        item, basis = self.item, self.basis
+        if self.kind == ErrorKind.OVERDUE:
+            what = "延期至" if item.extended_to else "办结时限"
+            detail = f"{what}{date_cn(basis)}已过，仍未办结，也未延期"
+        else:
+            detail = (
+                f"自{date_cn(basis)}起连续{unfollowed_days}个工作日没有进展记录、文书、反馈或回头看"
+            )
+        return ErrorEntry(item.id.strip(), self.kind, basis, item.owner, self.occurred_on, today,
+                          item.content, item.unit or item.unit_text, detail)  # fmt: skip
 
 
 def found_today(
@@ -108,40 +156,29 @@ def found_today(
     cal: WorkCalendar,
     today: date,
     unfollowed_days: int,
-) -> dict[tuple[str, str, date], ErrorEntry]:
+) -> dict[tuple[str, str, date], Found]:
     """Return every 差错 as it stands today, by key (owned or not: an owner may be filled in later)."""
-    found: dict[tuple[str, str, date], ErrorEntry] = {}
+    found: dict[tuple[str, str, date], Found] = {}
+    gaps: dict[date, date | None] = {}  # last follow-up -> the day it became a 差错 (None: not yet)
     for item, result in pairs:
-        if not item.id.strip():
+        item_id = item.id.strip()
+        if result.status not in OPEN_STATUSES or not item_id:
             continue
-        base = dict(
-            item_id=item.id.strip(),
-            owner=item.owner,
-            recorded_on=today,
-            content=item.content,
-            unit=item.unit or item.unit_text,
-        )
         deadline = item.effective_deadline
         if result.status == Status.OVERDUE and deadline is not None:
-            entry = ErrorEntry(
-                kind=ErrorKind.OVERDUE,
-                basis=deadline,
-                occurred_on=deadline + timedelta(days=1),
-                detail=f"{'延期至' if item.extended_to else '办结时限'}{date_cn(deadline)}已过，仍未办结，也未延期",
-                **base,  # type: ignore[arg-type]
+            key = (item_id, str(ErrorKind.OVERDUE), deadline)
+            found.setdefault(
+                key, Found(item, ErrorKind.OVERDUE, deadline, deadline + timedelta(days=1))
             )
-            found[entry.key] = entry
-        if result.status in OPEN_STATUSES:
-            last = last_follow_up(item, follow, today)
-            if last is not None and cal.workdays_after(last, today) >= unfollowed_days:
-                entry = ErrorEntry(
-                    kind=ErrorKind.UNFOLLOWED,
-                    basis=last,
-                    occurred_on=cal.add_workdays(last, unfollowed_days),
-                    detail=f"自{date_cn(last)}起连续{unfollowed_days}个工作日没有进展记录、文书、反馈或回头看",
-                    **base,  # type: ignore[arg-type]
-                )
-                found[entry.key] = entry
+        last = last_follow_up(item, follow, today)
+        if last is None:
+            continue
+        if last not in gaps:  # many items share a date: each is worked out once
+            late = cal.workdays_after(last, today) >= unfollowed_days
+            gaps[last] = nth_workday_after(cal, last, unfollowed_days) if late else None
+        if gaps[last] is not None:
+            key = (item_id, str(ErrorKind.UNFOLLOWED), last)
+            found.setdefault(key, Found(item, ErrorKind.UNFOLLOWED, last, gaps[last]))  # type: ignore[arg-type]
     return found
 
 
@@ -159,10 +196,11 @@ class Reconciled:
 
 def reconcile(
     logged: Iterable[ErrorEntry],
-    today_found: Mapping[tuple[str, str, date], ErrorEntry],
+    today_found: Mapping[tuple[str, str, date], Found],
     pairs: Sequence[tuple[Item, ItemResult]],
     follow: Mapping[str, date],
     today: date,
+    unfollowed_days: int,
 ) -> Reconciled:
     """Add today's new 差错 of owned items once; mark the logged ones gone today 已纠正."""
     by_id: dict[str, tuple[Item, ItemResult]] = {}
@@ -170,7 +208,11 @@ def reconcile(
         by_id.setdefault(item.id.strip(), (item, result))
     logged = [e for e in logged if e.recorded_on <= today]  # a recompute of an earlier day
     keys = {e.key for e in logged}
-    new = [e for k, e in today_found.items() if k not in keys and e.owner]
+    new = [
+        f.entry(today, unfollowed_days)
+        for k, f in today_found.items()
+        if k not in keys and f.item.owner
+    ]
     corrected, shown = [], []
     for entry in logged:
         if entry.corrected_on is None and entry.key not in today_found:
@@ -231,9 +273,7 @@ def workload_rows(
     """Return one row per 督办人 (and 合计): items in hand by status, 未跟进, 差错 this week and open."""
     monday, _ = week_of(today)
     rows: dict[str, Counter] = defaultdict(Counter)
-    for item, result in distinct(pairs):
-        if result.status not in OPEN_STATUSES:
-            continue
+    for item, result in distinct(p for p in pairs if p[1].status in OPEN_STATUSES):
         counts = rows[item.owner or BLANK_OWNER]
         counts["在办"] += 1
         if result.status in WORKLOAD_COUNTED:

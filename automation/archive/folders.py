@@ -64,13 +64,15 @@ class Cabinet:
 
     def find(self, item_id: str) -> str | None:
         """Return the name of the item's folder (the first, by name, whose 编号 matches), or None."""
+        if not self.names:
+            return None
         key = naming.id_part(item_id)
         near = self._by_key.get(key.split(" ", 1)[0], [])
         return next((n for n in near if naming.belongs_to(n, item_id)), None)
 
     def packed(self, item_id: str) -> list[Path]:
         """Return the item's archives (已归档/<年度>/<编号>.zip and later packs), oldest first."""
-        return self.zips.get(naming.id_part(item_id), [])
+        return self.zips.get(naming.id_part(item_id), []) if self.zips else []
 
     def relative(self, path: Path) -> str:
         """Return a path inside the ledger's folder as the 档案 link writes it (forward slashes)."""

@@ -19,7 +19,7 @@ from datetime import date
 from openpyxl.utils.cell import get_column_letter
 
 from automation import schema
-from automation.archive.accountability import distinct
+from automation.archive.accountability import distinct, nth_workday_after
 from automation.models import GeneratedSheet, Item, ItemResult, Ledger, Lookback, Outcome, Problem
 from automation.rules.status import LIGHT_OF
 from automation.rules.workdays import WorkCalendar
@@ -108,17 +108,20 @@ def due(ledger: Ledger, outcome: Outcome, cal: WorkCalendar) -> list[Due]:
     today = outcome.today
     after = intervals(ledger.settings)
     records = records_by_item(ledger.lookbacks, today)
+    finished = (
+        (item, result)
+        for item, result in zip(ledger.items, outcome.results, strict=True)
+        if result.status in DONE_STATUSES and item.category in after and item.done_on is not None
+    )
     found = []
-    for item, result in distinct(zip(ledger.items, outcome.results, strict=True)):
-        days = after.get(item.category)
-        if days is None or result.status not in DONE_STATUSES or item.done_on is None:
-            continue
+    for item, result in distinct(finished):
+        days = after[item.category]
         if item.done_on > today or cal.workdays_after(item.done_on, today) < days:
             continue
         last = latest(item, records)
         if last is not None and last.verdict == Verdict.HOLDS:
             continue
-        due_on = cal.add_workdays(item.done_on, days)
+        due_on = nth_workday_after(cal, item.done_on, days)
         found.append(Due(item, result, due_on, cal.workdays_after(due_on, today), last))
     found.sort(key=lambda d: (d.due_on, d.item.id))
     return found
@@ -127,11 +130,12 @@ def due(ledger: Ledger, outcome: Outcome, cal: WorkCalendar) -> list[Due]:
 def rebounds(ledger: Ledger, outcome: Outcome) -> list[tuple[Item, Lookback | None]]:
     """Return the items reopened by a 反弹, with the record that reopened them."""
     records = records_by_item(ledger.lookbacks, outcome.today)
-    return [
-        (item, latest(item, records))
-        for item, result in distinct(zip(ledger.items, outcome.results, strict=True))
+    reopened = (
+        (item, result)
+        for item, result in zip(ledger.items, outcome.results, strict=True)
         if result.status == Status.REBOUND
-    ]
+    )
+    return [(item, latest(item, records)) for item, _ in distinct(reopened)]
 
 
 def lookback_sheet(

@@ -167,7 +167,8 @@ def _accountability(evaluation, logged, cal: WorkCalendar) -> tuple[Reconciled, 
     ledger, today, pairs = evaluation.ledger, evaluation.today, evaluation.pairs()
     follow = accountability.follow_ups(ledger, evaluation.letters, today)
     found = accountability.found_today(pairs, follow, cal, today, ledger.settings.unfollowed_days)
-    reconciled = accountability.reconcile(logged, found, pairs, follow, today)
+    days = ledger.settings.unfollowed_days
+    reconciled = accountability.reconcile(logged, found, pairs, follow, today, days)
     unfollowed = {key[0] for key in found if key[1] == ErrorKind.UNFOLLOWED}
     return reconciled, accountability.workload_rows(pairs, reconciled.shown, unfollowed, today)
 

@@ -76,7 +76,7 @@ def context(
             "id": e.item_id,
             "content": e.content,
             "kind": str(e.kind),
-            "occurred": date_cn(e.occurred_on),
+            "occurred": e.occurred_on.isoformat(),  # fits the table's column on one line
             "state": f"已纠正（{e.correction}）" if e.corrected_on else "未纠正",
         }
         for n, e in enumerate(
