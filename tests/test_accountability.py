@@ -215,3 +215,31 @@ def test_nth_working_day_after_agrees_with_the_calendar_across_holidays():
         start = date(2026, 1, 1) + timedelta(days=offset)
         for n in (1, 5, 20, 60):
             assert nth_workday_after(cal, start, n) == cal.add_workdays(start, n), (start, n)
+
+
+def test_notes_staff_write_beside_the_log_and_the_workload_stay_with_their_rows(tmp_path):
+    import openpyxl
+
+    path = write(tmp_path)
+    refresh(path, today=date(2026, 10, 9), now=NOW)
+    wb = openpyxl.load_workbook(path)  # staff annotate the printed sheets and finish item 001
+    log, load, items = wb[schema.ERROR_LOG], wb[schema.WORKLOAD], wb[schema.LEDGER]
+    row = next(r for r in range(2, log.max_row + 1) if log.cell(r, 4).value == "DB-2026-006")
+    log.cell(row, 14, "已约谈王五")
+    person = next(r for r in range(2, load.max_row + 1) if load.cell(r, 1).value == "王五")
+    assert person == 4  # 李四, 张三, 王五
+    load.cell(person, 12, "本周请假")
+    header = [c.value for c in items[1]]
+    one = next(r for r in range(2, items.max_row + 1) if items.cell(r, 1).value == "DB-2026-001")
+    items.cell(one, header.index("办理状态") + 1, "已办结")
+    items.cell(one, header.index("办结日期") + 1, datetime(2026, 10, 12))
+    wb.save(path)
+
+    refresh(path, today=date(2026, 10, 14), now=NOW)
+    grid = sheet(path, schema.ERROR_LOG)
+    (noted,) = [r for r in grid if "已约谈王五" in r]
+    assert noted[3] == "DB-2026-006" and noted.index("已约谈王五") == 13
+    grid = sheet(path, schema.WORKLOAD)
+    assert [r[0] for r in grid[1:4]] == ["李四", "王五", "张三"]  # 张三 has nothing open now
+    (noted,) = [r for r in grid if "本周请假" in r]
+    assert noted[0] == "王五"

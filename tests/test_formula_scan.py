@@ -34,4 +34,7 @@ def test_only_formulas_without_a_cached_value_or_with_an_error_are_found(tmp_pat
             dst.writestr(
                 info, xml if info.filename == "xl/worksheets/sheet1.xml" else src.read(info)
             )
-    assert SheetScan(out).cells("督办事项") == {(9, 4), (10, 5)}
+    scan = SheetScan(out)
+    assert scan.cells("督办事项") == {(9, 4), (10, 5)}
+    links = {(r + 1, 3) for r in range(1, 2001)}
+    assert scan.formula_cells("督办事项") == links | {(6, 4), (7, 4), (8, 4), (9, 4), (10, 5)}

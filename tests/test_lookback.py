@@ -88,7 +88,7 @@ def test_a_rebound_reopens_the_item_red_without_touching_what_staff_typed(tmp_pa
     assert ledger_rows(path)["DB-2026-011"]["计算状态"] == "已办结"  # its 反弹 is dated later
 
     rows = grid(path, schema.LOOKBACK_LIST)
-    start = next(i for i, r in enumerate(rows) if i and r and r[0] == "编号")
+    start = next(i for i, r in enumerate(rows) if i and r and r[0] == "反弹事项编号")
     assert rows[start + 1][0] == "DB-2026-008" and rows[start + 1][-1] == "再次出现占道经营"
 
     # Back in every list: 在办 in 统计汇总 and the dashboard, the unit's mail, the workload.
@@ -180,3 +180,21 @@ def test_the_blank_ledger_has_the_record_sheet_with_its_drop_down(tmp_path):
     values = {r[0]: r[1] for r in wb[schema.SETTINGS].iter_rows(min_row=2, values_only=True)}
     assert values["回头看类别"] == "民生实事、上级来文"
     assert values["回头看间隔"] == 60 and values["未跟进提醒工作日"] == 20
+
+
+def test_a_second_refresh_the_same_day_rewrites_the_three_sheets_unchanged(tmp_path):
+    import zipfile
+
+    from automation.workbooks import xlsm
+
+    path = write(tmp_path)
+    refresh(path, today=TODAY, now=NOW)
+
+    def parts() -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as z:
+            book = {n: z.read(n) for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
+            return {s: z.read(xlsm.sheet_part(book, s)) for s in schema.FOLDER_SHEETS}
+
+    first = parts()
+    refresh(path, today=TODAY, now=NOW)
+    assert parts() == first

@@ -163,8 +163,9 @@ def lookback_sheet(
     reopened = rebounds(ledger, outcome)
     rows.append([])
     headers.append(len(rows))
-    rows.append(["编号", "事项内容", "事项类别", "责任单位", "督办人", "办结日期", "反弹登记日期",
-                 "", "计算状态", "回头看说明"])  # fmt: skip
+    # Its own first header (not 编号 again), so notes beside each block follow the right rows.
+    rows.append(["反弹事项编号", "事项内容", "事项类别", "责任单位", "督办人", "办结日期",
+                 "反弹登记日期", "", "计算状态", "回头看说明"])  # fmt: skip
     for item, record in reopened:
         rows.append([item.id, item.content, item.category, item.unit or item.unit_text,
                      item.owner, item.done_on, record.date if record else None, None,

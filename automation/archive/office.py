@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from automation import summaries
+from automation import staffnotes, summaries
 from automation.archive import accountability, folders, lookback, naming, packing, weekly
 from automation.archive.accountability import Reconciled
 from automation.archive.folders import Cabinet, Filing
@@ -81,15 +81,20 @@ class OfficeWork:
     archived: list[str] = field(default_factory=list)
 
     def add_to(self, plan: WritePlan, ledger: Ledger) -> None:
-        """Put the generated sheets and the 档案 links (every ledger sheet) into the write plan."""
+        """Put the generated sheets and the 档案 links (every ledger sheet) into the write plan.
+
+        A row without a folder is cleared only when its cell holds something (an old link),
+        so a refresh with nothing new to link writes the very same sheet again.
+        """
         plan.sheets.extend(self.sheets)
         for sheet in ledger.sheets:
-            links = {row: link for (name, row), link in self.links.items() if name == sheet.name}
-            if "archive" in sheet.columns or any(links.values()):
-                col = summaries.computed_columns(sheet)["archive"]
-                plan.cells.extend(
-                    CellWrite(sheet.name, row, col, link) for row, link in links.items()
-                )
+            col = summaries.computed_columns(sheet)["archive"]
+            plan.cells.extend(
+                CellWrite(sheet.name, row, col, link)
+                for (name, row), link in self.links.items()
+                if name == sheet.name
+                and (link is not None or "archive" in sheet.computed_seen.get(row, {}))
+            )
 
     def as_dict(self) -> dict:
         """Return the stage's part of ``--json``."""
@@ -139,6 +144,10 @@ def plan_office(
         accountability.error_sheet(work.reconciled.shown),
         lookback.lookback_sheet(ledger, outcome, cal, due),
     ]
+    for sheet in work.sheets:  # what staff wrote beside or below them stays (staffnotes)
+        lines = {str(v) for row in sheet.rows if sum(1 for v in row if v) == 1 for v in row if v}
+        lost = staffnotes.carry(sheet, ledger.generated.get(sheet.name), lines)
+        outcome.problems.extend(lost)  # listed in 校验问题, like the other sheets' lost notes
     uncorrected = sum(e.corrected_on is None for e in work.reconciled.shown)
     if uncorrected:
         work.notes.append(f"督办人差错：未纠正 {uncorrected} 项（见“差错登记”“督办人工作量”表）")

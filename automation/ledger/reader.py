@@ -158,10 +158,10 @@ def _layout(table: Table) -> SheetLayout:
 
 
 def _computed_values(table: Table) -> dict[int, dict[str, object]]:
-    """Return the non-blank values in the computed columns, by row, as found in the sheet."""
+    """Return the non-blank values in the computed columns (and 档案), by row, as found."""
     where = [
         (c.key, table.columns[c.key] - 1)
-        for c in schema.LEDGER_COMPUTED_COLUMNS
+        for c in schema.LEDGER_OUTPUT_COLUMNS
         if c.key in table.columns
     ]
     seen: dict[int, dict[str, object]] = {}
@@ -289,7 +289,7 @@ def _generated_sheets(workbook, names: list[str], scan: SheetScan) -> dict[str, 
     found = {}
     for name in names:
         key = header_key(name)
-        if key in schema.GENERATED_SHEETS and key not in found:
+        if key in (*schema.GENERATED_SHEETS, *schema.FOLDER_SHEETS) and key not in found:
             scan.check(name)
             found[key] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     return found
