@@ -285,6 +285,9 @@ def report():
         "加大督办力度，确保各项任务按期完成。",
     )
     body(doc, "特此报告。")
+    signature(doc)
+    record(doc)
+    return doc
 
 
 def weekly():

@@ -62,4 +62,6 @@ def office_ledger(
                     elif value is not None:
                         sheet.write(r, c, value)
 
+    # Letters go out as issued (no 送审稿 to approve first), as in an office that says so.
+    settings = (("文书须审定", "否"), *settings)
     return write_ledger(path, rows, headers=OFFICE_HEADERS, settings=settings, hook=sheets)

@@ -163,7 +163,7 @@ def test_a_bad_category_setting_names_its_cell_and_uses_the_default(tmp_path):
     )
     evaluation = evaluate(path, TODAY, None)
     (problem,) = [p for p in evaluation.problems if "回头看类别" in p.message]
-    assert problem.where == "参数设置!B2" and "民生实事、上级来文" in problem.message
+    assert problem.where == "参数设置!B3" and "民生实事、上级来文" in problem.message
     assert evaluation.ledger.settings.lookback_days == 30
 
 

@@ -97,7 +97,7 @@ def distinct(pairs: Iterable[tuple[Item, ItemResult]]) -> list[tuple[Item, ItemR
 
 
 def follow_ups(ledger: Ledger, letters: Iterable[Letter], today: date) -> dict[str, date]:
-    """Return 编号 -> the latest 进展记录, letter or 回头看 about it dated on or before today."""
+    """Return 编号 -> the latest 进展记录, issued letter or 回头看 about it, on or before today."""
     latest: dict[str, date] = {}
 
     def seen(item_id: str, day: date) -> None:
@@ -107,8 +107,9 @@ def follow_ups(ledger: Ledger, letters: Iterable[Letter], today: date) -> dict[s
     for feedback in ledger.feedback:
         seen(feedback.item_id.strip(), feedback.date)
     for letter in letters:
-        for item_id in letter.item_ids:
-            seen(item_id.strip(), letter.date)
+        if letter.issued:  # a 送审稿 is not sent yet
+            for item_id in letter.item_ids:
+                seen(item_id.strip(), letter.date)
     for record in ledger.lookbacks:
         seen(record.item_id, record.date)
     return latest

@@ -209,8 +209,8 @@ def _plan_filings(work: OfficeWork, evaluation, request: OfficeRequest) -> None:
     folder = Path(work.ledger_path).parent
     wanted: list[Filing] = []
     for letter in evaluation.letters:
-        if not letter.file:
-            continue
+        if not letter.file or not letter.issued:
+            continue  # a 送审稿 waits for 审定: only what went out is filed
         source = folders.resolve(folder, letter.file)
         for item_id in letter.item_ids:
             wanted.append(Filing(item_id.strip(), source, str(letter.type), letter.date,
