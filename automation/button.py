@@ -29,6 +29,7 @@ from automation.history import History
 from automation.letters.issue import LetterRequest
 from automation.models import CellWrite, GeneratedSheet, WritePlan
 from automation.refresh import RefreshReport, plan_refresh, record_refresh
+from automation.xlsx.cellxml import Formula
 
 TITLE = "督办台账：刷新台账"
 
@@ -126,7 +127,9 @@ def blocks(cells: Iterable[CellWrite]) -> list[Block]:
     Adjacent columns written on the same rows are merged, then split into runs of
     consecutive rows; a later write to the same cell wins, as in the file writer.
     """
-    grid = {(c.row, c.col): c.value for c in cells}
+    grid = {
+        (c.row, c.col): c.value.typed if isinstance(c.value, Formula) else c.value for c in cells
+    }
     rows_of: dict[int, set[int]] = defaultdict(set)
     for row, col in grid:
         rows_of[col].add(row)

@@ -394,6 +394,45 @@ def collect(ledger: Path, files: tuple[Path, ...], today: str | None, dry_run: b
     echo_report(report, as_json)
 
 
+@cli.command()
+@ledger_argument
+@click.argument("ids", nargs=-1, metavar="[编号]...")
+@today_option
+@dry_run_option("只列出将归档的事项，不写入 / list what would be archived, write nothing")
+@json_option
+def archive(ledger: Path, ids: tuple[str, ...], today: str | None, dry_run: bool, as_json: bool):
+    """把已办结事项的档案文件夹打包归档（事项档案/已归档/<年度>/<编号>.zip）/ pack finished items' folders.
+
+    不写编号时归档全部已销号的事项（刷新时也会自动归档）；写了编号的，每项都须已办结（办结方能归档），
+    否则不做任何改动并说明原因。压缩包内附归档清单和 SHA-256 校验值。本命令同时刷新台账。
+    """
+    from automation.archive.office import OfficeRequest
+    from automation.refresh import refresh as do_refresh
+
+    request = OfficeRequest(archive=tuple(i.strip() for i in ids if i.strip()))
+    report = do_refresh(ledger, today=parse_today(today), dry_run=dry_run, office=request)
+    echo_report(report, as_json)
+
+
+@cli.command()
+@ledger_argument
+@today_option
+@dry_run_option("只计算不写入 / compute and report, write nothing")
+@json_option
+def weekly(ledger: Path, today: str | None, dry_run: bool, as_json: bool):
+    """生成本周的周例会通报：各督办人本周登记的差错 / write this week's 周例会通报 (.docx).
+
+    每周最后一个工作日，生成文书的运行（duban daily、duban letters）会自动生成；本命令随时按需生成。
+    保存在 台账所在文件夹/输出/<日期>/周例会通报/。本命令同时刷新台账（差错登记随之更新）。
+    """
+    from automation.archive.office import OfficeRequest
+    from automation.refresh import refresh as do_refresh
+
+    request = OfficeRequest(weekly=True)
+    report = do_refresh(ledger, today=parse_today(today), dry_run=dry_run, office=request)
+    echo_report(report, as_json)
+
+
 def main():
     """Entry point of the `duban` console script."""
     cli(prog_name="duban")

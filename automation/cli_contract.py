@@ -42,7 +42,7 @@ EXIT_INTERNAL = 70
 
 # Help-page words click prints itself.
 _SECTIONS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
-_ARGUMENT_NAMES = {"LEDGER": "台账文件", "DIRECTORY": "目录", "FILES": "反馈表文件"}
+_ARGUMENT_NAMES = {"LEDGER": "台账文件", "DIRECTORY": "目录", "FILES": "反馈表文件", "IDS": "编号"}
 
 
 class ChineseFormatter(click.HelpFormatter):

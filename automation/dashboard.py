@@ -36,14 +36,16 @@ import jinja2
 import markupsafe
 
 from automation import errors, paths, schema
+from automation.archive.office import owner_panel
 from automation.evaluate import Evaluation, evaluate
 from automation.history import History
 from automation.models import Item, Ledger, Letter, Outcome, UnitScore
 from automation.resources import TEMPLATE_DIR
 from automation.rules import engine
 from automation.rules.scoring import PERIOD_WORDS, period_containing
+from automation.rules.status import LIGHT_OF
 from automation.safetext import printable
-from automation.schema import Status, TypedStatus
+from automation.schema import Light, Status, TypedStatus
 from automation.summaries import DONE, OPEN
 
 TEMPLATE_NAME = "dashboard.html.j2"
@@ -132,6 +134,7 @@ def page_data(ledger: Ledger, outcome: Outcome) -> dict:
         "statuses": statuses.names,
         "open": [schema.status_label(s) for s in OPEN],
         "done": [schema.status_label(s) for s in DONE],
+        "red": [schema.status_label(s) for s in schema.COMPUTED_STATUSES if LIGHT_OF[s] == Light.RED],
         "units": units.names,
         "leaders": leaders.names,
         "categories": categories.names,
@@ -150,9 +153,10 @@ def build_view(
     trend: Sequence[tuple[date, int]] = (),
     previous: Sequence[UnitScore] = (),
     previous_period: str = "",
+    owners: Sequence[dict] = (),
     now: datetime,
 ) -> dict:
-    """Build the template's context: page text, the JSON data, the ranking and the trend chart."""
+    """Build the template's context: page text, the JSON data, the ranking, the trend chart and 督办人."""
     today = outcome.today
     moved = movement(outcome.scores, previous)
     ranking = [
@@ -171,6 +175,8 @@ def build_view(
         "trend": trend_chart(trend, today, current_overdue),
         "data_json": json_for_script(page_data(ledger, outcome)),
         "item_count": len(ledger.items),
+        "owners": owners,
+        "unfollowed_days": ledger.settings.unfollowed_days,
     }
 
 
@@ -307,11 +313,18 @@ def build_html(
     trend: Sequence[tuple[date, int]] = (),
     previous: Sequence[UnitScore] = (),
     previous_period: str = "",
+    owners: Sequence[dict] = (),
     now: datetime,
 ) -> str:
     """Build the whole dashboard page for a computed ledger."""
     view = build_view(
-        ledger, outcome, trend=trend, previous=previous, previous_period=previous_period, now=now
+        ledger,
+        outcome,
+        trend=trend,
+        previous=previous,
+        previous_period=previous_period,
+        owners=owners,
+        now=now,
     )
     return render(view)
 
@@ -378,7 +391,12 @@ def write_html(html: str, out: Path) -> Path:
     return out
 
 
-def _page(evaluation: Evaluation, history: History | None, now: datetime) -> str:
+def _page(
+    evaluation: Evaluation,
+    history: History | None,
+    now: datetime,
+    owners: Sequence[dict] | None = None,
+) -> str:
     """Build the page of an evaluated ledger: its trend and previous ranking from the history."""
     today = evaluation.today
     trend = history.trend(today, TREND_DAYS) if history else []
@@ -389,6 +407,7 @@ def _page(evaluation: Evaluation, history: History | None, now: datetime) -> str
         trend=trend,
         previous=previous,
         previous_period=label,
+        owners=owner_panel(evaluation) if owners is None else owners,
         now=now,
     )
 
@@ -412,8 +431,9 @@ def write_for_report(report, *, now: datetime | None = None) -> Path | None:
     if report.dry_run:
         return None
     history = History.if_present(report.path)
+    office = getattr(report, "office", None)
     try:
-        html = _page(report.evaluation, history, now or datetime.now())
+        html = _page(report.evaluation, history, now or datetime.now(), office and office.panel)
     finally:
         if history is not None:
             history.close()

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from automation import overwrites
+from automation.archive import folders, lookback
 from automation.history import History
 from automation.ledger import reader
 from automation.models import Item, ItemResult, Ledger, Letter, Outcome, Problem
@@ -54,6 +55,9 @@ class Evaluation:
         outcome = engine.compute(
             self.ledger, self.today, letters=self.letters, previous_levels=self.previous_levels
         )
+        # 回头看: a 反弹 reopens a finished item (docs/rules.md §15); 佐证材料 files must exist (§13.2).
+        outcome.problems.extend(lookback.apply_rebounds(self.ledger, outcome))
+        outcome.problems.extend(folders.evidence_problems(self.ledger, self.path))
         outcome.problems.extend(
             overwrites.staff_edits(
                 self.ledger,

@@ -11,7 +11,7 @@ from datetime import date
 from typing import NamedTuple
 
 from automation import schema
-from automation.schema import LetterState, Level, Light, Status, TypedStatus
+from automation.schema import LetterState, Level, Light, Status, TypedStatus, Verdict
 from automation.settings import Settings
 
 
@@ -164,6 +164,18 @@ class Letter:
 
 
 @dataclass(frozen=True)
+class Lookback:
+    """One row of 回头看记录: a second look at a closed item and its 结论 (docs/rules.md §15)."""
+
+    item_id: str
+    date: date
+    verdict: Verdict
+    note: str = ""
+    entered_by: str = ""
+    row: int = 0
+
+
+@dataclass(frozen=True)
 class SheetLayout:
     """Where a staff sheet sits in the workbook: its name as typed, header row and columns (1-based)."""
 
@@ -219,6 +231,7 @@ class Ledger:
     units: list[Unit] = field(default_factory=list)
     feedback: list[Feedback] = field(default_factory=list)
     letters: list[Letter] = field(default_factory=list)
+    lookbacks: list[Lookback] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)
     calendar_overrides: dict[date, bool] = field(default_factory=dict)  # date -> is working day
     problems: list[Problem] = field(default_factory=list)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from automation import dashboard, summaries
+from automation.archive.office import OfficeRequest, OfficeWork, carry_out, plan_office
 from automation.errors import LedgerChanged, WriteFailed
 from automation.evaluate import Evaluated, Evaluation, evaluate
 from automation.history import History
@@ -43,6 +44,7 @@ class RefreshReport(Evaluated):
     letters: list[Letter] = field(default_factory=list)  # issued by this run
     drafts: list[Letter] = field(default_factory=list)  # 送审稿 written by this run (待审定)
     notes: list[str] = field(default_factory=list)
+    office: OfficeWork | None = None  # 文件夹管理: planned with the refresh, done after the write
 
     def as_dict(self) -> dict:
         """Return what `duban refresh --json` prints."""
@@ -76,6 +78,7 @@ class RefreshReport(Evaluated):
                 for letter in self.drafts
             ],
             "outputs": [str(p) for p in self.outputs if p],
+            "folders": self.office.as_dict() if self.office else None,
             "notes": self.notes,
             "seconds": round(self.seconds, 3),
         }
@@ -138,10 +141,12 @@ def refresh(
     now: datetime | None = None,
     progress: bool | None = None,
     letters: LetterRequest | None = None,
+    office: OfficeRequest | None = None,
 ) -> RefreshReport:
     """Refresh one ledger workbook in place (or only compute, with ``dry_run``).
 
-    With ``letters``, also issue the letters due (see issue.py). When the workbook changed
+    With ``letters``, also issue the letters due (see issue.py); with ``office``, archive
+    items or write the 周例会通报 on request (automation/archive). When the workbook changed
     on disk meanwhile, the run is repeated from the start (the new 发文登记 rows are read,
     so nothing is issued twice; numbers reserved by the failed attempt are skipped).
     """
@@ -149,10 +154,16 @@ def refresh(
     while True:
         try:
             return _refresh_once(
-                path, today=today, dry_run=dry_run, now=now, progress=progress, letters=letters
+                path,
+                today=today,
+                dry_run=dry_run,
+                now=now,
+                progress=progress,
+                letters=letters,
+                office=office,
             )
         except LedgerChanged:
-            if letters is None or attempt == LETTER_ATTEMPTS:
+            if (letters is None and office is None) or attempt == LETTER_ATTEMPTS:
                 raise
             attempt += 1
 
@@ -165,6 +176,7 @@ def _refresh_once(
     now: datetime | None,
     progress: bool | None,
     letters: LetterRequest | None = None,
+    office: OfficeRequest | None = None,
 ) -> RefreshReport:
     started = time.monotonic()
     path = Path(path)
@@ -181,7 +193,7 @@ def _refresh_once(
             evaluation = evaluate(path, today, history)
             step("计算状态与预警")
             report, batch = plan_refresh(
-                evaluation, None if dry_run else history, now=now, letters=letters
+                evaluation, None if dry_run else history, now=now, letters=letters, office=office
             )
             report.dry_run = dry_run
             if dry_run:
@@ -217,6 +229,7 @@ def plan_refresh(
     *,
     now: datetime,
     letters: LetterRequest | None = None,
+    office: OfficeRequest | None = None,
 ) -> tuple[RefreshReport, Batch | None]:
     """Compute everything one refresh writes, for the file writer and the live (Excel) writer alike.
 
@@ -229,10 +242,21 @@ def plan_refresh(
         batch = issue_letters(evaluation, history, letters)
         evaluation.with_letters(batch.letters)  # escalation and 已催办次数 count today's letters
         evaluation.outcome.problems.extend(batch.problems)  # 送审稿 that could not be issued
+    try:
+        # The weekly 周例会通报 comes by itself with the day's letters (docs/rules.md §14.4).
+        auto_weekly = letters is not None and not (letters.types or letters.unit)
+        work = plan_office(evaluation, history is None, office, auto_weekly=auto_weekly)
+    except BaseException:
+        if batch is not None:
+            batch.discard()
+        raise
     plan = summaries.build_plan(evaluation.ledger, evaluation.outcome, now=now)
+    work.add_to(plan, evaluation.ledger)
     report = RefreshReport(evaluation.path, evaluation.today, history is None, evaluation, plan)
+    report.office = work
     report.notes.extend(evaluation.notes)
     report.notes.extend(summaries.added_id_columns(evaluation.ledger))
+    report.notes.extend(work.notes)
     if batch is not None:
         batch.add_to(plan)
         report.letters = batch.letters
@@ -263,3 +287,6 @@ def record_refresh(
             f"注意：台账已写回，但刷新历史未能保存（{e}）。趋势图和督办等级的延续会缺这一次；"
             "请检查磁盘空间，下次刷新会照常记录"
         )
+    if report.office is not None:
+        report.notes.extend(carry_out(report.office, now))
+        report.outputs.extend(report.office.outputs)

@@ -18,7 +18,7 @@ from typing import Any
 
 from automation.mail.addresses import parse_addresses
 from automation.safetext import visible
-from automation.schema import WRITTEN_TYPES, LetterType
+from automation.schema import CATEGORIES, WRITTEN_TYPES, LetterType
 
 SHEET = "参数设置"
 PERIODS = ("月度", "季度", "年度")
@@ -26,6 +26,11 @@ YES, NO = "是", "否"
 _YES_WORDS = {"是", "Y", "YES", "TRUE", "1", "√", "✓", "需要"}
 _NO_WORDS = {"否", "N", "NO", "FALSE", "0", "×", "不需要"}
 _LIST_SEPARATORS = re.compile(r"[,，;；、\s]+")
+_CATEGORY_SEPARATORS = re.compile(r"[,，;；、/\s]+")
+_CATEGORY_DAYS = re.compile(r"(.+?)(?:[:：](\d+))?")
+ALL_WORDS = ("全部", "所有类别")
+NONE_WORDS = ("无", "不回头看")
+MAX_LOOKBACK_DAYS = 750  # about three years of working days
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ class Spec:
 
     name: str
     help: str
-    kind: str  # text | int | float | time | emails | choice | yesno | letter_types
+    kind: str  # text | int | float | time | emails | choice | yesno | letter_types | categories
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
@@ -56,6 +61,8 @@ class Spec:
             return "、".join(self.choices)
         if self.kind == "letter_types":
             return f"文书类型（{'、'.join(self.choices)}），多个用顿号分隔；都不需要时填“无”"
+        if self.kind == "categories":
+            return "事项类别，多个用顿号分隔，某类另定工作日数写成 民生实事:30；或填 全部、无"
         return "文字"
 
 
@@ -209,6 +216,29 @@ class Settings:
     backups_kept: int = _setting(
         10, "备份保留份数", "每次刷新前备份台账，保留最近几份", "int", minimum=1, maximum=1000
     )
+    # 文件夹管理 (docs/rules.md §14, §15).
+    unfollowed_days: int = _setting(
+        20,
+        "未跟进提醒工作日",
+        "在办事项连续此工作日数没有进展记录、文书、反馈或回头看的，登记为督办人差错（未跟进）",
+        "int",
+        minimum=1,
+        maximum=250,
+    )
+    lookback_days: int = _setting(
+        60,
+        "回头看间隔",
+        "已办结、已销号的事项满此工作日数后列入回头看清单",
+        "int",
+        minimum=1,
+        maximum=MAX_LOOKBACK_DAYS,
+    )
+    lookback_categories: tuple[tuple[str, int | None], ...] = _setting(
+        (("民生实事", None), ("上级来文", None)),
+        "回头看类别",
+        "需要回头看的事项类别；某类另定间隔的写成“民生实事:30”（30 个工作日），其余按回头看间隔",
+        "categories",
+    )
     # Where each setting was read (key -> "参数设置!B7"), so later checks can name the cell.
     cells: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -233,6 +263,8 @@ LADDER = ("remind_from", "rectify_from", "yellow_from", "red_from")
 def default_text(key: str) -> str:
     """Return a setting's default as staff would type it in 参数设置."""
     value = getattr(DEFAULTS, key)
+    if SPECS[key].kind == "categories":
+        return categories_text(value)
     if isinstance(value, tuple):
         return ("、" if SPECS[key].kind == "letter_types" else ",").join(value)
     return number_text(value) if isinstance(value, int | float) else str(value)
@@ -262,6 +294,8 @@ def parse_value(raw: object, spec: Spec) -> object:
         return parse_emails(text)
     if spec.kind == "letter_types":
         return parse_letter_types(text, spec.choices)
+    if spec.kind == "categories":
+        return parse_categories(text)
     if spec.kind == "choice":
         if text not in spec.choices:
             raise ValueError(f"应为 {spec.describe()} 之一")
@@ -301,6 +335,31 @@ def parse_letter_types(text: str, choices: tuple[str, ...]) -> tuple[str, ...]:
         if name not in choices:
             raise ValueError(f"“{name}”不是文书类型")
     return names
+
+
+def parse_categories(text: str) -> tuple[tuple[str, int | None], ...]:
+    """Read 回头看类别: categories with an optional number of working days each (民生实事:30)."""
+    if text in NONE_WORDS:
+        return ()
+    if text in ALL_WORDS:
+        return tuple((c, None) for c in CATEGORIES)
+    chosen: dict[str, int | None] = {}
+    for part in filter(None, _CATEGORY_SEPARATORS.split(text)):
+        m = _CATEGORY_DAYS.fullmatch(part)
+        name, days = (m.group(1), m.group(2)) if m else (part, None)
+        if name not in CATEGORIES:
+            raise ValueError(f"“{name}”不是事项类别，可选：{'、'.join(CATEGORIES)}")
+        if days is not None and not 1 <= int(days) <= MAX_LOOKBACK_DAYS:
+            raise ValueError(f"“{part}”的工作日数应在 1 到 {MAX_LOOKBACK_DAYS} 之间")
+        chosen.setdefault(name, int(days) if days is not None else None)
+    if not chosen:
+        raise ValueError("未填写类别")
+    return tuple(chosen.items())
+
+
+def categories_text(value: tuple[tuple[str, int | None], ...]) -> str:
+    """Write 回头看类别 as staff type it: 民生实事、上级来文:90 (无 when empty)."""
+    return "、".join(c if d is None else f"{c}:{d}" for c, d in value) or NONE_WORDS[0]
 
 
 def _number(value: object) -> float:

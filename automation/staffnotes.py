@@ -37,6 +37,10 @@ KEY_HEADERS = {
     schema.DUE_SOON_LIST: ("编号", "工作表"),
     schema.RANKING: ("责任单位",),
     schema.PROBLEMS: ("单元格", "问题"),
+    # 文件夹管理 (docs/rules.md §14, §15): a 差错 is its item, kind and day; a person; an item.
+    schema.ERROR_LOG: ("编号", "差错类型", "发生日期"),
+    schema.WORKLOAD: ("督办人",),
+    schema.LOOKBACK_LIST: ("编号",),
 }
 # Headers a generated sheet may carry that the new one happens not to (工作表 appears only
 # when several ledger sheets are read): never taken for a staff column.

@@ -175,7 +175,36 @@ CREATE TABLE IF NOT EXISTS draft (
 )
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# 文件夹管理 (docs/rules.md §13, §14): the 差错登记, kept across refreshes and only ever marked
+# 已纠正, and the documents put in each item's folder (automation/archive/register.py).
+_V7 = """
+CREATE TABLE IF NOT EXISTS error_entry (
+    item_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    basis TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    occurred_on TEXT NOT NULL,
+    recorded_on TEXT NOT NULL,
+    content TEXT,
+    unit TEXT,
+    detail TEXT,
+    corrected_on TEXT,
+    correction TEXT,
+    PRIMARY KEY (item_id, kind, basis)
+);
+CREATE TABLE IF NOT EXISTS filed_doc (
+    item_id TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    day TEXT,
+    doc_no TEXT,
+    filed_at TEXT NOT NULL,
+    PRIMARY KEY (item_id, origin)
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # SQLite's words for a file that is not (or no longer) a usable database.

@@ -68,18 +68,16 @@ def build_plan(ledger: Ledger, outcome: Outcome, *, now: datetime) -> WritePlan:
 
 
 def computed_columns(sheet: LedgerSheet) -> dict[str, int]:
-    """Return the column of each computed field of a ledger sheet.
+    """Return the column of each computed field (and 档案) of a ledger sheet.
 
     Missing ones go right of the sheet's used range (and of the 编号 column the refresh adds
     to a sheet that has none), never onto a staff column.
     """
     placed = {
-        c.key: sheet.columns[c.key]
-        for c in schema.LEDGER_COMPUTED_COLUMNS
-        if c.key in sheet.columns
+        c.key: sheet.columns[c.key] for c in schema.LEDGER_OUTPUT_COLUMNS if c.key in sheet.columns
     }
     next_col = max([sheet.max_col, *sheet.columns.values(), sheet.id_column(), 0]) + 1
-    for column in schema.LEDGER_COMPUTED_COLUMNS:
+    for column in schema.LEDGER_OUTPUT_COLUMNS:
         if column.key not in placed:
             placed[column.key] = next_col
             next_col += 1
@@ -151,7 +149,7 @@ def ledger_cells(
         columns = computed_columns(sheet)
         cells.extend(
             CellWrite(sheet.name, sheet.header_row, columns[c.key], c.header)
-            for c in schema.LEDGER_COMPUTED_COLUMNS
+            for c in schema.LEDGER_OUTPUT_COLUMNS
             if c.key not in sheet.columns
         )
         id_col = sheet.id_column()

@@ -290,12 +290,78 @@ def report():
     return doc
 
 
+def weekly():
+    """周例会通报: the 督查室's own paper for its weekly meeting, each 督办人's 差错 of the week.
+
+    Internal: no 文号 (the week, 2026年第41周, is printed in its place) and no addressee.
+    """
+    doc = new_document()
+    letterhead(doc)
+    title(doc, "督查室周例会差错通报")
+    body(
+        doc,
+        "{{ week }}，督查室共登记督办人差错{{ totals.new }}项，其中逾期未办结{{ totals.overdue }}项、"
+        "未跟进（连续{{ unfollowed_days }}个工作日无进展记录、文书或反馈）{{ totals.unfollowed }}项；"
+        "本周已纠正{{ totals.corrected }}项，尚未纠正的差错共{{ totals.open }}项。现将有关情况通报如下。",
+    )
+    heading(doc, "一、各督办人差错情况")
+    table(
+        doc,
+        ["序号", "督办人", "在办事项", "本周差错", "逾期未办结", "未跟进", "本周纠正", "未纠正"],
+        [
+            "{{ r.no }}",
+            "{{ r.owner }}",
+            "{{ r.in_hand }}",
+            "{{ r.new }}",
+            "{{ r.overdue }}",
+            "{{ r.unfollowed }}",
+            "{{ r.corrected }}",
+            "{{ r.open }}",
+        ],
+        [14, 19, 21, 21, 26, 17, 21, 17],
+        loop="r in owners",
+    )
+    para(doc)
+    heading(doc, "二、本周登记的差错")
+    tag(doc, "{%p if entries %}")
+    table(
+        doc,
+        ["序号", "督办人", "事项编号", "事项内容", "差错类型", "发生日期", "状态"],
+        [
+            "{{ e.no }}",
+            "{{ e.owner }}",
+            "{{ e.id }}",
+            "{{ e.content }}",
+            "{{ e.kind }}",
+            "{{ e.occurred }}",
+            "{{ e.state }}",
+        ],
+        [14, 18, 32, 24, 22, 28, 18],
+        loop="e in entries",
+        left=(3,),
+    )
+    tag(doc, "{%p else %}")
+    body(doc, "本周无新登记的差错。")
+    tag(doc, "{%p endif %}")
+    para(doc)
+    heading(doc, "三、工作要求")
+    body(
+        doc,
+        "有差错的督办人要逐项说明原因，一周内督促责任单位办结或补报进展，并在台账中据实更新；"
+        "对连续两周未纠正的差错，提请办领导约谈。",
+    )
+    signature(doc)
+    record(doc)
+    return doc
+
+
 BUILDERS = {
     "督办通知单": notice,
     "催办函": reminder,
     "限期整改通知书": rectify,
     "督查通报": bulletin,
     "落实情况报告": report,
+    "周例会通报": weekly,
 }
 
 

@@ -535,7 +535,8 @@ def _ref(ref: str) -> tuple[int, int]:
     return int(m.group(2)), col
 
 
-GENERATED = ("统计汇总", "考评排名", "逾期清单", "临期清单", "校验问题")
+GENERATED = ("统计汇总", "考评排名", "逾期清单", "临期清单", "校验问题",
+             "督办人工作量", "差错登记", "回头看清单")  # fmt: skip
 _NEW_PART = re.compile(r"xl/(?:worksheets|charts|drawings|worksheets/_rels|drawings/_rels)/")
 
 

@@ -27,6 +27,7 @@ from automation.errors import DubanError
 from automation.letters.issue import LetterRequest
 from automation.models import CellWrite, GeneratedSheet, WritePlan
 from automation.workbooks.demo import build_demo
+from automation.xlsx.cellxml import Formula
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T[\d:.]+Z$")
 TODAY = date(2026, 11, 20)
@@ -74,10 +75,18 @@ def payload_from(path: Path) -> dict:
     }
 
 
+HYPERLINK = re.compile(r'=HYPERLINK\("[^"]*","([^"]*)"\)')
+
+
 def normal(value: object) -> object:
-    """Compare cells by meaning: empty is empty, numbers as floats, dates as ISO dates."""
+    """Compare cells by meaning: empty is empty, numbers as floats, dates as ISO dates.
+
+    A 档案 link the live writer types as a formula is what Excel shows: its text.
+    """
     if value is None or value == "":
         return None
+    if isinstance(value, str) and (link := HYPERLINK.fullmatch(value)):
+        return link.group(1)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and ISO_Z.match(value):  # a date cell as the client sends it
@@ -228,7 +237,9 @@ def test_live_writer_writes_in_bulk(ledger):
     # run of rows whose 编号 was assigned, one per generated sheet: never one per cell or item.
     item_runs = count_runs([i.row for i in items])
     id_runs = count_runs([i.row for i in items if i.id_assigned])
-    assert writes == item_runs + id_runs + len(report.plan.sheets)
+    # and one per run of rows whose 档案 link is written (the items with a folder)
+    link_runs = count_runs([c.row for c in report.plan.cells if isinstance(c.value, Formula)])
+    assert writes == item_runs + id_runs + link_runs + len(report.plan.sheets)
     assert writes < len(items) / 5
 
 

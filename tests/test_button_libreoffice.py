@@ -325,14 +325,15 @@ def test_pressing_the_button_in_libreoffice_refreshes_the_saved_ledger(tmp_path)
     before, now = parts(saved), parts(ledger)
     book = {n: now[n] for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")}
     written = {xlsm.sheet_part(book, s) for s in (schema.LEDGER, schema.LETTER_LOG)}
-    written |= {xlsm.sheet_part(book, s) for s in schema.GENERATED_SHEETS}
+    written |= {xlsm.sheet_part(book, s) for s in schema.GENERATED_SHEETS + schema.FOLDER_SHEETS}
     written |= {"[Content_Types].xml", "xl/styles.xml"}
     for name, data in before.items():
         if name not in written and not name.startswith(("xl/charts/", "xl/drawings/_rels/")):
             assert now.get(name) == data, f"{name} changed"
     assert now["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
     headers = rows(saved, schema.LEDGER)[0]
-    computed = {column_letter(headers.index(h) + 1) for h in COMPUTED}
+    written_headers = [c.header for c in schema.LEDGER_OUTPUT_COLUMNS]  # 档案 too
+    computed = {column_letter(headers.index(h) + 1) for h in written_headers}
     ledger_part = xlsm.sheet_part(book, schema.LEDGER)
     cells_before, cells_now = sheet_cells(before[ledger_part]), sheet_cells(now[ledger_part])
     for ref, cell in cells_before.items():

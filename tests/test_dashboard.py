@@ -15,6 +15,7 @@ from fixtures_xlsx import TODAY, row, write_ledger
 
 from automation import dashboard, schema
 from automation.cli import cli
+from automation.evaluate import evaluate
 from automation.history import History
 from automation.ledger import reader
 from automation.models import Item, ItemResult, Ledger, Outcome, UnitScore
@@ -352,8 +353,8 @@ def test_demo_ledger_in_chromium_matches_the_outcome(browser, tmp_path):
     today = date(2026, 11, 20)
     path = build_demo(tmp_path / "demo", seed=7, items=150, today=today, force=False)
     page_file = dashboard.write_dashboard(path, today=today, now=datetime(2026, 11, 20, 8, 30))
-    ledger = reader.read_ledger(path, today=today)
-    outcome = engine.compute(ledger, today)
+    evaluation = evaluate(path, today, None)  # the one way every command computes (回头看 too)
+    ledger, outcome = evaluation.ledger, evaluation.outcome
 
     w = Watched(browser)
     page = w.open(page_file)

@@ -340,8 +340,10 @@ def test_demo_force_starts_the_demo_over_with_its_own_history_and_outputs(tmp_pa
     path = build_demo(tmp_path, seed=5, items=120, today=today, force=False)
     first = refresh(path, today=today, letters=LetterRequest(), progress=False)
     assert first.drafts and (tmp_path / ".duban").is_dir() and (tmp_path / "输出").is_dir()
+    assert (tmp_path / "事项档案").is_dir()
     build_demo(tmp_path, seed=5, items=120, today=today, force=True)
     assert not (tmp_path / ".duban").exists() and not (tmp_path / "输出").exists()
+    assert not (tmp_path / "事项档案").exists()
     again = refresh(path, today=today, letters=LetterRequest(), progress=False)
     # The same 送审稿: nothing carried over from the replaced demo (its drafts held none back).
     assert [(x.type, x.unit, x.file) for x in again.drafts] == [
@@ -463,3 +465,27 @@ def test_demo_units_have_their_kind_so_groups_expand(wb):
     assert set(kinds.values()) <= set(schema.UNIT_KINDS)
     assert kinds["城关镇"] == kinds["桃园乡"] == "乡镇" and kinds["东湖街道"] == "街道"
     assert kinds["县住建局"] == "部门"
+
+
+def test_demo_shows_folders_owners_with_errors_and_items_due_for_a_second_look(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    from automation.workbooks.demo_review import run_demo
+
+    path = build_demo(tmp_path, seed=SEED, items=150, today=TODAY, force=False)
+    report = run_demo(path, today=TODAY)  # as `duban demo` runs it: one 催办函 approved, issued
+    folders = [p for p in (tmp_path / "事项档案").iterdir() if p.is_dir()]
+    letters = [p for f in folders for p in f.glob("*.docx")]
+    assert len(folders) >= 2 and letters  # folders with letters in them (one issued 催办函)
+    evidence = [p for f in folders for p in f.glob("*.txt")]
+    assert evidence and all(
+        p.read_text(encoding="utf-8").startswith(p.parent.name.split()[0]) for p in evidence
+    )
+    with CalamineWorkbook.from_path(str(path)) as wb:
+        errors = wb.get_sheet_by_name(schema.ERROR_LOG).to_python()[1:]
+        look = wb.get_sheet_by_name(schema.LOOKBACK_LIST).to_python()
+    owners = {row[2] for row in errors if row[2]}
+    assert len(owners) >= 2  # a few 督办人 with 差错
+    due = look[1 : next(i for i, r in enumerate(look) if i and not any(r))]
+    assert len(due) >= 2 and all(r[2] in ("民生实事", "上级来文") for r in due)
+    assert report.outcome.status_counts().get(schema.Status.REBOUND) == 1

@@ -82,7 +82,7 @@ def test_a_refresh_keeps_every_part_of_an_excel_workbook(name, tmp_path):
         _canonical(e) for e in old_sheets
     ]
     added = [e.get("name") for e in new_sheets[len(old_sheets) :]]
-    assert added == [schema.LEDGER, *schema.GENERATED_SHEETS]
+    assert added == [schema.LEDGER, *schema.GENERATED_SHEETS, *schema.FOLDER_SHEETS]
 
     def relationships(parts):
         root = etree.fromstring(parts["xl/_rels/workbook.xml.rels"])
@@ -122,7 +122,8 @@ def test_libreoffice_opens_a_refreshed_excel_workbook(name, tmp_path, soffice):
     path = _refreshed(name, tmp_path)
     resaved = soffice(path, "xlsx", tmp_path / "lo")
     wb = openpyxl.load_workbook(resaved)
-    assert wb.sheetnames[-6:] == [schema.LEDGER, *schema.GENERATED_SHEETS]
+    added = [schema.LEDGER, *schema.GENERATED_SHEETS, *schema.FOLDER_SHEETS]
+    assert wb.sheetnames[-len(added) :] == added
     assert wb[schema.OVERDUE_LIST]["A2"].value == "DB-2026-001"
 
 

@@ -242,10 +242,10 @@ def test_every_computed_cell_is_the_hand_worked_answer(refreshed, sheet):
 def test_only_the_computed_cells_and_the_added_id_column_change(refreshed, sheet):
     r = refreshed[sheet]
     header = row_values(r.after, sheet, 2)
-    written = {i + 1 for i, h in enumerate(header) if h in (*COMPUTED, "更新时间", "编号")}
+    written = {i + 1 for i, h in enumerate(header) if h in (*COMPUTED, "更新时间", "档案", "编号")}
     staff = len(LAYOUTS[sheet][0]().headers)
-    # 编号 goes in the first free column, the computed columns right of it.
-    assert written == set(range(staff + 1, staff + 13))
+    # 编号 goes in the first free column, the computed columns (and 档案) right of it.
+    assert written == set(range(staff + 1, staff + 14))
     assert changes_outside(r.before, r.after, {sheet: written}) == []
 
 
@@ -253,7 +253,7 @@ def test_the_id_column_and_the_computed_headers_sit_right_of_the_staff_columns(r
     header = row_values(refreshed["重点工作台账"].after, "重点工作台账", 2)
     assert header == [
         "序号", "任务来源", "工作任务", "责任领导", "牵头单位", "责任单位", "完成时限", "进展情况",
-        "完成情况", "备注", "编号", *COMPUTED, "更新时间",
+        "完成情况", "备注", "编号", *COMPUTED, "更新时间", "档案",
     ]  # fmt: skip
     notes = "\n".join(refreshed["重点工作台账"].report.notes)
     assert "“重点工作台账”表没有“编号”列，已在 K 列添加并为 14 个事项编号" in notes

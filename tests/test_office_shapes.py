@@ -51,7 +51,7 @@ COMPUTED = (
     "预警", "认定时限", "计算状态", "剩余工作日", "逾期工作日", "下次反馈日", "序时进度",
     "进度偏差", "督办等级", "已催办次数",
 )  # fmt: skip
-WRITTEN = (*COMPUTED, "更新时间")
+WRITTEN = (*COMPUTED, "更新时间", "档案")
 
 
 def D(month: int, day: int, year: int = 2026) -> date:

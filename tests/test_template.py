@@ -18,7 +18,7 @@ LEDGER_HEADERS = [
     "责任人", "联系电话", "交办日期", "办结时限", "延期至", "反馈周期", "最新进展", "最近反馈日期",
     "完成进度", "办理状态", "办结日期", "督办人", "备注",
     "预警", "认定时限", "计算状态", "剩余工作日", "逾期工作日", "下次反馈日", "序时进度", "进度偏差",
-    "督办等级", "已催办次数", "更新时间",
+    "督办等级", "已催办次数", "更新时间", "档案",
 ]  # fmt: skip
 COMPUTED = LEDGER_HEADERS[21:]
 
@@ -55,8 +55,9 @@ def dxf_colour(rule) -> str:
 def test_file_name_and_every_sheet_in_spec_order(template_path, wb):
     assert template_path.name == "督查台账.xlsx"
     assert wb.sheetnames == [
-        "督办事项", "责任单位", "进展记录", "发文登记", "参数设置", "节假日调整",
+        "督办事项", "责任单位", "进展记录", "发文登记", "参数设置", "节假日调整", "回头看记录",
         "统计汇总", "考评排名", "逾期清单", "临期清单", "校验问题",
+        "督办人工作量", "差错登记", "回头看清单",
     ]  # fmt: skip
 
 
@@ -82,10 +83,11 @@ def test_headers_of_every_staff_sheet(wb):
     ]
     assert [c.value for c in wb["参数设置"][1]] == ["参数", "值", "说明"]
     assert [c.value for c in wb["节假日调整"][1]][:3] == ["日期", "类型", "说明"]
+    assert [c.value for c in wb["回头看记录"][1]][:5] == ["编号", "日期", "结论", "说明", "录入人"]
 
 
 def test_generated_sheets_carry_only_a_note(wb):
-    for name in schema.GENERATED_SHEETS:
+    for name in schema.GENERATED_SHEETS + schema.FOLDER_SHEETS:
         ws = wb[name]
         assert "本表由系统刷新时自动生成" in ws["A1"].value
         assert ws.max_row == 1 and ws.max_column == 1
@@ -101,6 +103,7 @@ def test_computed_headers_are_grey_and_commented(wb):
             assert not cell.fill.fgColor.rgb.endswith("BFBFBF"), cell.value
             assert cell.comment is None
     assert ws["V1"].value == "预警" and ws["AF1"].value == "更新时间"
+    assert ws["AG1"].value == "档案"
 
 
 def test_ledger_drop_downs(wb):
@@ -151,7 +154,7 @@ def test_colour_rules_on_light_and_overdue_rows(wb):
         ("equal", ['"红"']), ("equal", ['"黄"']), ("equal", ['"绿"']), ("equal", ['"蓝"']), ("equal", ['"灰"']),
     ]  # fmt: skip
     assert [dxf_colour(r) for r in lights] == ["FF0000", "FFFF00", "00B050", "5B9BD5", "BFBFBF"]
-    (row_rule,) = rules["A2:AF5000"]
+    (row_rule,) = rules["A2:AG5000"]
     assert row_rule.formula == ['$X2="逾期"']
     assert dxf_colour(row_rule) == "FFC7CE"
 
@@ -159,7 +162,7 @@ def test_colour_rules_on_light_and_overdue_rows(wb):
 def test_frozen_filter_and_print_setup(wb):
     ws = wb["督办事项"]
     assert ws.freeze_panes == "C2"
-    assert ws.auto_filter.ref == "A1:AF1"
+    assert ws.auto_filter.ref == "A1:AG1"
     assert ws.page_setup.orientation == "landscape"
     assert ws.page_setup.paperSize == 9  # A4
     assert ws.print_title_rows == "$1:$1"
@@ -276,7 +279,7 @@ def test_libreoffice_understands_colour_rules_and_print_setup(resaved):
         "5B9BD5",
         "BFBFBF",
     ]
-    assert [r.formula for r in rules["A2:AF5000"]] == [['$X2="逾期"']]
+    assert [r.formula for r in rules["A2:AG5000"]] == [['$X2="逾期"']]
     assert ws.page_setup.orientation == "landscape"
     assert ws.print_title_rows == "$1:$1"
     # A headless --convert-to drops every file's view settings (xlsxwriter's too), so the

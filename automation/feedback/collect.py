@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from automation import schema
+from automation.archive.office import OfficeRequest, ReplyFiling
 from automation.errors import DubanError
 from automation.evaluate import evaluate
 from automation.feedback.forms import Baseline, load_key
@@ -154,7 +155,8 @@ def collect(
         apply_merge(ledger, merge)
         evaluation.outcome = evaluation.recompute()  # the computed columns see the new feedback
         evaluation.outcome.problems.extend(merge.problems)
-        refreshed, _ = plan_refresh(evaluation, history, now=now)
+        office = OfficeRequest(replies=reply_filings(replies, merge))  # into the items' folders
+        refreshed, _ = plan_refresh(evaluation, history, now=now, office=office)
         plan = refreshed.plan
         add_merge_to(plan, ledger, merge)
         report.backup = safety.write_atomically(
@@ -170,6 +172,23 @@ def collect(
         if history is not None:
             history.close()
     return report
+
+
+def reply_filings(replies: list[Reply], merge: Merge) -> tuple[ReplyFiling, ...]:
+    """Return each reply with the entries taken from it, so it is filed in those items' folders."""
+    taken = {(r["item_id"], r["date"]) for r in merge.log_rows}
+    filings = []
+    for reply in replies:
+        entries = [e for e in reply.entries if (e.item_id, e.day) in taken]
+        if entries:
+            filings.append(
+                ReplyFiling(
+                    Path(reply.path).resolve(),
+                    tuple(dict.fromkeys((e.item_id, e.day) for e in entries)),
+                    tuple((e.item_id, e.day, e.evidence) for e in entries if e.evidence),
+                )
+            )
+    return tuple(filings)
 
 
 def _new_problems(path: Path, problems: list[Problem]) -> bool:

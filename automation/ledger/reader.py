@@ -21,6 +21,7 @@ from automation.errors import LedgerUnreadable
 from automation.ledger.ledger_rows import SheetContext, read_items
 from automation.ledger.ledger_sheets import find_ledger_tables, sheet_reading, year_hint
 from automation.ledger.limits import Limits, check_package, limits_for, room_problems
+from automation.ledger.lookback_sheet import read_lookbacks
 from automation.ledger.normalize import (
     assign_ids,
     clean,
@@ -67,6 +68,7 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
                 schema.CALENDAR,
                 schema.PROGRESS_LOG,
                 schema.LETTER_LOG,
+                schema.LOOKBACK_LOG,
             )
         }
         ledger_tables, ledger.unread = find_ledger_tables(
@@ -78,6 +80,7 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
     ledger.calendar_overrides = _read_calendar(tables[schema.CALENDAR], ledger.problems, today)
     ledger.feedback = _read_feedback(tables[schema.PROGRESS_LOG], ledger.problems, today)
     ledger.letters = _read_letters(tables[schema.LETTER_LOG], ledger.problems, today)
+    ledger.lookbacks = read_lookbacks(tables[schema.LOOKBACK_LOG], ledger.problems, today)
     ledger.layouts = {sheet: _layout(t) for sheet, t in tables.items() if t is not None}
     calendar = WorkCalendar(ledger.calendar_overrides)
     id_formulas: set[tuple[str, int]] = set()  # (sheet, row) whose 编号 cell is a formula
@@ -155,10 +158,10 @@ def _layout(table: Table) -> SheetLayout:
 
 
 def _computed_values(table: Table) -> dict[int, dict[str, object]]:
-    """Return the non-blank values in the computed columns, by row, as found in the sheet."""
+    """Return the non-blank values in the computed columns (and 档案), by row, as found."""
     where = [
         (c.key, table.columns[c.key] - 1)
-        for c in schema.LEDGER_COMPUTED_COLUMNS
+        for c in schema.LEDGER_OUTPUT_COLUMNS
         if c.key in table.columns
     ]
     seen: dict[int, dict[str, object]] = {}
@@ -286,7 +289,7 @@ def _generated_sheets(workbook, names: list[str], scan: SheetScan) -> dict[str, 
     found = {}
     for name in names:
         key = header_key(name)
-        if key in schema.GENERATED_SHEETS and key not in found:
+        if key in (*schema.GENERATED_SHEETS, *schema.FOLDER_SHEETS) and key not in found:
             scan.check(name)
             found[key] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     return found

@@ -195,6 +195,9 @@ class _Rows:
         self._wider_than: dict[int, re.Pattern] = {}
         self.quick_ref = re.compile(re.escape(self.cell_open) + rb' r="([A-Z]{1,3})(\d+)"')
         self.v_tag = sheetlex.start_tag(prefix, b"v")
+        self.v_open = b"<" + prefix + b"v>"
+        self.f_end = b"</" + prefix + b"f>"
+        self.c_end = b"</" + prefix + b"c>"
         self.last_row = 0
 
     def scan(self, xml: bytes, start: int, end: int) -> None:
@@ -203,15 +206,13 @@ class _Rows:
             self._scan_rows(xml, start, end)
 
     def _scan_fast(self, xml: bytes, start: int, end: int) -> bool:
-        """Scan rows spelled as Excel writes them, without a formula, in bulk; False if not so.
+        """Scan rows spelled as Excel writes them in bulk; False if not so.
 
         Rows ascending and every tag ``<row r="``/``<c r="``: the last and first rows
         holding something are found from the ends, and cells right of the widest so far
-        with one regex search (none, nearly always).
+        with one regex search (none, nearly always); formula cells one by one.
         """
         row_open, cell_open = self.row_open, self.cell_open
-        if b"f" in xml[start:end] and _find_tag(xml, self.formula, start, end) >= 0:
-            return False  # formula cells are listed one by one
         numbers = list(map(int, self.quick_row.findall(xml, start, end)))
         if len(numbers) != xml.count(row_open, start, end) or xml.count(
             cell_open, start, end
@@ -221,6 +222,8 @@ class _Rows:
             return True
         if numbers[0] <= self.last_row or numbers != sorted(set(numbers)):
             return False  # rows out of order: the general path finds the extremes
+        if b"f" in xml[start:end] and not self._formulas_fast(xml, start, end):
+            return False
         self.last_row = numbers[-1]
         facts = self.facts
         stop, n = end, len(numbers)
@@ -250,6 +253,49 @@ class _Rows:
                 ref = attributes(tag.group(1))[b"r"].decode()
                 facts.max_col, facts.last_col_cell = column_number(ref.rstrip("0123456789")), ref
             at = cell_end
+        return True
+
+    def _formulas_fast(self, xml: bytes, start: int, end: int) -> bool:
+        """List the formula cells of rows spelled as Excel writes them; False when one is not so.
+
+        Each ``<f`` is found with ``bytes.find`` and read with its own cell (``<f`` is a
+        cell's first child, so the nearest ``<c r="`` before it starts that cell): the 档案
+        links put a formula in every row of a ledger with item folders, and parsing every
+        cell of those rows took seconds on 50 000 rows.
+        """
+        found: dict[tuple[int, int], bool] = {}
+        cell_r, f_end, v_tag = self.cell_open + b' r="', self.f_end, self.v_open
+        at = _find_tag(xml, self.formula, start, end)
+        while at >= 0:
+            begin = xml.rfind(cell_r, max(start, at - 256), at)  # the tag just before
+            if begin < 0:
+                begin = xml.rfind(cell_r, start, at)
+            cell = self.quick_ref.match(xml, begin) if begin >= 0 else None
+            if cell is None or xml.find(b">", begin, at) != at - 1 or xml[at - 2] == 47:  # "/"
+                return False  # not the cell's own formula as expected: the general path
+            head = xml[begin:at]
+            # The formula element's end, then its cached value: <v>x</v> (none, <v/>: unusable).
+            close = xml.find(b">", at)
+            after = close + 1 if xml[close - 1] == 47 else xml.find(f_end, at) + len(f_end)
+            if after < len(f_end) or after > end:
+                return False
+            if xml.startswith(v_tag, after):
+                value = after + len(v_tag)
+                if xml[value] == 60 and not xml.startswith(b"</", value):  # "<": markup inside
+                    return False
+                empty = xml.startswith(b"</", value)
+            elif xml.startswith(self.c_end, after):
+                empty = None  # no cached value at all
+            else:
+                return False
+            if b' t="str"' in head:  # what duban's 档案 links and Excel's text results say
+                kind = b"str"
+            else:
+                kind = attributes(head).get(b"t", b"n") if b"t=" in head else b"n"
+            bad = kind == b"e" or empty is None or (empty and kind != b"str")
+            found[int(cell.group(2)), column_number(cell.group(1).decode())] = bad
+            at = _find_tag(xml, self.formula, after, end)
+        self.facts.formulas.update(found)
         return True
 
     def _wider(self, col: int) -> re.Pattern[bytes]:
@@ -307,15 +353,18 @@ class _Rows:
         for col, cell, cell_end in sheetlex.cells(xml, self.prefix, start, end):
             if cell.group(2) or _find_tag(xml, self.formula, cell.end(), cell_end) < 0:
                 continue
-            kind = attributes(cell.group(1)).get(b"t", b"n")
-            v = self.v_tag.search(xml, cell.end(), cell_end)
-            if v is None or v.group(2):
-                cached = None
-            else:
-                close = sheetlex.end_tag(self.prefix, b"v").search(xml, v.end(), cell_end)
-                cached = xml[v.end() : close.start()] if close else None
-            bad = kind == b"e" or cached is None or (not cached and kind != b"str")
-            self.facts.formulas[row, col] = bad
+            self.facts.formulas[row, col] = self._bad_formula(xml, cell, cell_end)
+
+    def _bad_formula(self, xml: bytes, cell: re.Match, cell_end: int) -> bool:
+        """Tell whether a formula cell's cached value is unusable (none, or an error)."""
+        kind = attributes(cell.group(1)).get(b"t", b"n")
+        v = self.v_tag.search(xml, cell.end(), cell_end)
+        if v is None or v.group(2):
+            cached = None
+        else:
+            close = sheetlex.end_tag(self.prefix, b"v").search(xml, v.end(), cell_end)
+            cached = xml[v.end() : close.start()] if close else None
+        return kind == b"e" or cached is None or (not cached and kind != b"str")
 
 
 _NAME_END = b" \t\r\n/>"

@@ -30,8 +30,8 @@ from automation.settings import Settings
 
 KIND_UNIT = "unit"
 KIND_LEADERS = "leaders"
-# Statuses a unit is reminded of, in the order the mail lists them.
-REMIND_STATUSES = (Status.OVERDUE, Status.FEEDBACK_LATE, Status.DUE_SOON)
+# Statuses a unit is reminded of, in the order the mail lists them (回头看反弹: docs/rules.md §15).
+REMIND_STATUSES = (Status.OVERDUE, Status.REBOUND, Status.FEEDBACK_LATE, Status.DUE_SOON)
 LEADERS_NAME = "领导汇总"
 WORST_UNITS = 5
 
@@ -263,6 +263,8 @@ def _rows(pairs) -> list[dict[str, object]]:
             days = f"逾期{result.days_overdue}个工作日"
         elif result.status == Status.DUE_SOON:
             days = f"剩余{result.days_left}个工作日"
+        elif result.status == Status.REBOUND:
+            days = "回头看发现反弹，请重新整改"
         else:
             days = (
                 f"应于{result.next_feedback_on.isoformat()}反馈" if result.next_feedback_on else ""

@@ -29,6 +29,7 @@ LIGHT_OF = {
     Status.CANCELLED: Light.GREY,
     Status.ADJUSTED: Light.GREY,
     Status.SUSPENDED: Light.GREY,
+    Status.REBOUND: Light.RED,  # set after the rules, by a 回头看 (docs/rules.md §15)
     Status.CLOSED: Light.GREY,
     Status.DONE: Light.BLUE,
     Status.DONE_LATE: Light.BLUE,

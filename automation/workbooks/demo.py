@@ -47,6 +47,7 @@ from automation.workbooks.template import (
 )
 
 # Fewer items cannot hold every category, scenario, cadence and dirty case at once.
+EVIDENCE = "佐证材料"  # the demo's evidence files, named in 进展记录.佐证材料
 MIN_ITEMS = 100
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -63,6 +64,8 @@ class DemoData:
     dirty: dict[str, list[str]] = field(default_factory=dict)  # case -> cells like 督办事项!K12
     hidden_rows: list[int] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
+    lookbacks: list[list] = field(default_factory=list)  # 回头看记录 rows
+    files: dict[str, str] = field(default_factory=dict)  # evidence files beside the ledger
 
 
 def build_demo(directory: Path, *, seed: int, items: int, today: date, force: bool) -> Path:
@@ -75,10 +78,18 @@ def build_demo(directory: Path, *, seed: int, items: int, today: date, force: bo
     path = directory / LEDGER_FILENAME
     refuse_to_overwrite(path, force=force)
     data = make_demo_data(seed=seed, items=items, today=today)
-    for old in (paths.state_folder(path), paths.output_folder(path)):
+    for old in (
+        paths.state_folder(path),
+        paths.output_folder(path),
+        paths.archive_folder(path),
+        directory / EVIDENCE,
+    ):
         if force and old.is_dir():
             shutil.rmtree(old)
     directory.mkdir(parents=True, exist_ok=True)
+    for relative, text in data.files.items():
+        (directory / relative).parent.mkdir(parents=True, exist_ok=True)
+        (directory / relative).write_text(text, encoding="utf-8")
     wb = new_template_workbook()
     fill_workbook(wb, data)
     wb.save(path)
@@ -118,6 +129,7 @@ def make_demo_data(*, seed: int, items: int, today: date) -> DemoData:
                   "督查室邮箱": "duchashi@example.gov.cn"},
     )  # fmt: skip
     _inject_dirty(rng, data, today)
+    _add_office_practice(random.Random(seed + 1), data, today)
     return data
 
 
@@ -135,7 +147,7 @@ def fill_workbook(wb: Workbook, data: DemoData) -> None:
         ws.merge_cells(cells)
     set_filter_range(ws, len(data.ledger) + 1)
     for name, rows in ((schema.UNITS, data.units), (schema.PROGRESS_LOG, data.progress_log),
-                       (schema.CALENDAR, data.calendar)):  # fmt: skip
+                       (schema.CALENDAR, data.calendar), (schema.LOOKBACK_LOG, data.lookbacks)):  # fmt: skip
         sheet = wb[name]
         for values in rows:
             sheet.append(values)
@@ -331,6 +343,39 @@ def _make_calendar(today: date) -> list[list]:
         [date(y, 5, 1), "休", f"劳动节 {note}"],
         *[[date(y, 10, d), "休", f"国庆节 {note}"] for d in (1, 2, 3)],
     ]
+
+
+# --- 文件夹管理 (docs/rules.md §13–§15) -----------------------------------------------------
+
+
+def _add_office_practice(rng: random.Random, data: DemoData, today: date) -> None:
+    """Give the demo a few 回头看 results and evidence files, from their own random stream.
+
+    Finished 民生实事/上级来文 items long done: one found 反弹 (reopened), two 巩固; and two
+    progress rows of open items name a file under 佐证材料/ that the demo writes, so the
+    refresh files them in the items' folders.
+    """
+    rows = [r for r in data.ledger if r is not None and r.get("id")]
+    finished = [
+        r for r in rows
+        if r["_scenario"] in ("done", "closed") and r["category"] in ("民生实事", "上级来文")
+        and isinstance(r.get("done_on"), date) and (today - r["done_on"]).days > 120
+    ]  # fmt: skip
+    rng.shuffle(finished)
+    for n, row in enumerate(finished[:3]):
+        looked = row["done_on"] + timedelta(days=rng.randint(90, (today - row["done_on"]).days - 1))
+        verdict, note = (("反弹", "回访发现问题再次出现，已重新交办") if n == 0 else
+                         ("巩固", "现场复核，整改成果保持良好"))  # fmt: skip
+        data.lookbacks.append([looked, row["id"], verdict, note, rng.choice(OWNERS)])
+    data.lookbacks = [[r[1], r[0], *r[2:]] for r in sorted(data.lookbacks)]
+    by_id = {r["id"]: r for r in rows}
+    logged = [
+        e for e in data.progress_log if e[5] and by_id.get(e[1], {}).get("_scenario") == "normal"
+    ]
+    for entry in rng.sample(logged, min(2, len(logged))):
+        relative = f"{EVIDENCE}/{entry[1]}/{entry[5]}.txt"
+        data.files[relative] = f"{entry[1]} {entry[5]}（演示文件）\n{entry[3]}\n"
+        entry[5] = relative
 
 
 # --- dirty rows (docs/rules.md §3.1, §11) ------------------------------------------------------------

@@ -35,6 +35,10 @@ CALENDAR_NOTE = (
     "填写说明：每行一个日期。类型填“休”（放假）或“班”（调休上班）。"
     "此表优先于内置节假日；国务院办公厅公布下一年放假安排后，请在此逐日补充。"
 )
+LOOKBACK_NOTE = (
+    "填写说明：对“回头看清单”中的事项回头看后，每次检查登记一行。结论填“巩固”的，该事项不再列入清单；"
+    "填“反弹”的，该事项重新打开（计算状态“回头看反弹”，红灯），整改到位后请填写新的办结日期或再登记一行“巩固”。"
+)
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATE_MIN = date(2000, 1, 1)
@@ -104,7 +108,8 @@ def new_template_workbook() -> Workbook:
     _set_up_letter_log(wb[schema.LETTER_LOG])
     _set_up_settings(wb[schema.SETTINGS])
     _set_up_calendar(wb[schema.CALENDAR])
-    for name in schema.GENERATED_SHEETS:
+    _set_up_lookback_log(wb[schema.LOOKBACK_LOG])
+    for name in schema.GENERATED_SHEETS + schema.FOLDER_SHEETS:
         ws = wb.create_sheet(name)
         ws["A1"] = GENERATED_NOTE
         ws["A1"].font = Font(italic=True, color="808080")
@@ -372,6 +377,16 @@ def _set_up_settings(ws: Worksheet) -> None:
     ws.freeze_panes = "B2"
     set_filter_range(ws, len(settings.SPECS) + 1)
     ws["A1"].comment = Comment(VERSION_NOTE, "duban", width=260, height=80)
+
+
+def _set_up_lookback_log(ws: Worksheet) -> None:
+    """回头看记录: a 结论 drop-down (巩固/反弹) and a note on what each does (docs/rules.md §15)."""
+    verdict = column_letter(schema.LOOKBACK_LOG, "verdict")
+    _add_list_validation(ws, _rows(verdict), tuple(schema.Verdict), "结论")
+    note = ws.cell(row=1, column=len(schema.LOOKBACK_COLUMNS) + 2, value=LOOKBACK_NOTE)
+    note.font = Font(italic=True, color="808080")
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.column_dimensions[note.column_letter].width = 60
 
 
 def _set_up_calendar(ws: Worksheet) -> None:

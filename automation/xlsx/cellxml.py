@@ -9,10 +9,30 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from automation.safetext import printable, xstring
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell duban writes: the formula (without "=") and its cached text result."""
+
+    formula: str
+    result: str
+
+    @property
+    def typed(self) -> str:
+        """Return the formula as typed into Excel (with its "="), for the live writer."""
+        return "=" + self.formula
+
+
+def hyperlink(target: str, text: str) -> Formula:
+    """Return ``HYPERLINK(target, text)``: a link Excel, WPS and LibreOffice open with a click."""
+    quoted = target.replace('"', '""')
+    return Formula(f'HYPERLINK("{quoted}","{text}")', text)
 
 
 def column_letters(col: int) -> str:
@@ -70,6 +90,9 @@ def value_tail(value: Any, date1904: bool = False) -> bytes:
         return b"><v>" + _number(value).encode() + b"</v></c>"
     if isinstance(value, date):
         return b"><v>" + str(excel_serial(value, date1904)).encode() + b"</v></c>"
+    if cls is Formula:
+        formula, result = escape_text(value.formula), escape_text(value.result)
+        return f' t="str"><f>{formula}</f><v>{result}</v></c>'.encode()
     text = _escape_markup(xstring(str(value)))
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
     return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'.encode()
