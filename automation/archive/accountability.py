@@ -308,7 +308,7 @@ def workload_sheet(rows: Sequence[Mapping[str, object]], unfollowed_days: int) -
     """Build 督办人工作量 from ``workload_rows``."""
     header = ["督办人", *workload_keys()]
     header[header.index("未跟进")] = f"未跟进（{unfollowed_days}个工作日以上）"
-    grid: list[list[object]] = [header]
+    grid: list[list[object]] = [list(header)]
     grid.extend([row["督办人"], *(row[k] for k in workload_keys())] for row in rows)
     grid.append([])
     grid.append(["说明：在办＝计算状态为在办的事项；未跟进＝连续多个工作日没有进展记录、文书、反馈或回头看；"
@@ -321,7 +321,7 @@ def error_sheet(shown: Sequence[ErrorEntry]) -> GeneratedSheet:
     """Build 差错登记: every entry ever logged, oldest first, with its state."""
     header = ["序号", "登记日期", "督办人", "编号", "事项内容", "责任单位", "差错类型", "发生日期",
               "情况说明", "状态", "纠正日期", "纠正情况"]  # fmt: skip
-    grid: list[list[object]] = [header]
+    grid: list[list[object]] = [list(header)]
     for n, e in enumerate(shown, start=1):
         grid.append([n, e.recorded_on, e.owner, e.item_id, e.content, e.unit, str(e.kind),
                      e.occurred_on, e.detail, CORRECTED if e.corrected_on else OPEN_ENTRY,

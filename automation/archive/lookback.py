@@ -116,6 +116,7 @@ def due(ledger: Ledger, outcome: Outcome, cal: WorkCalendar) -> list[Due]:
     found = []
     for item, result in distinct(finished):
         days = after[item.category]
+        assert item.done_on is not None  # filtered above
         if item.done_on > today or cal.workdays_after(item.done_on, today) < days:
             continue
         last = latest(item, records)

@@ -22,7 +22,7 @@ from automation.archive.accountability import Reconciled
 from automation.archive.folders import Cabinet, Filing
 from automation.archive.register import FiledDoc, Register
 from automation.errors import DubanError, WriteFailed
-from automation.models import CellWrite, GeneratedSheet, Item, Ledger, WritePlan
+from automation.models import CellWrite, GeneratedSheet, Item, ItemResult, Ledger, WritePlan
 from automation.rules.workdays import WorkCalendar
 from automation.schema import DONE_STATUSES, DocKind, ErrorKind, Status, status_label
 from automation.xlsx.cellxml import Formula, hyperlink
@@ -269,7 +269,7 @@ def _plan_folders(work: OfficeWork) -> None:
 
 def _plan_packs(work: OfficeWork, evaluation, request: OfficeRequest) -> None:
     """Pack every 已销号 item's folder; with ``duban archive`` the 编号 asked for (or refuse)."""
-    results = {}
+    results: dict[str, ItemResult] = {}
     for item, result in evaluation.pairs():
         results.setdefault(item.id.strip(), result)
     chosen: list[str] = []

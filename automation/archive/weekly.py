@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from automation import paths
 from automation.archive.accountability import ErrorEntry, date_cn, distinct, week_of
@@ -52,7 +53,7 @@ def context(
         item.owner for item, result in distinct(pairs) if result.status in OPEN_STATUSES
     )
     owners = {o for o in in_hand if o} | {e.owner for e in shown if e.owner}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for owner in owners:
         new = [e for e in this_week if e.owner == owner]
         rows.append(

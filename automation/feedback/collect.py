@@ -176,7 +176,7 @@ def collect(
 
 def reply_filings(replies: list[Reply], merge: Merge) -> tuple[ReplyFiling, ...]:
     """Return each reply with the entries taken from it, so it is filed in those items' folders."""
-    taken = {(r["item_id"], r["date"]) for r in merge.log_rows}
+    taken = {(r.item_id, r.date) for r in merge.log_rows}
     filings = []
     for reply in replies:
         entries = [e for e in reply.entries if (e.item_id, e.day) in taken]
