@@ -26,7 +26,7 @@ from automation.ledger.normalize import (
 from automation.ledger.progress_text import dated_progress, percent_at_end
 from automation.ledger.sheet_table import Table, rows_of
 from automation.ledger.stages import Stage, stage_dates, stage_key
-from automation.ledger.unit_names import UnitNames, group_problem
+from automation.ledger.unit_names import UnitMatch, UnitNames, group_problem
 from automation.ledger.words import CATEGORY_ALIASES, category_from_source, status_of
 from automation.models import Cadence, Item, Problem, Unit
 from automation.rules.cadence import parse_cadence, with_stages
@@ -75,6 +75,8 @@ def read_items(
     unknown_groups: dict[str, str] = {}  # group word -> first cell naming it
     items = []
     no_formulas: frozenset[str] = frozenset()
+    bad_rows = {r for r, _ in table.bad_formulas}
+    fields = _Fields(cols)
     for row, values in rows_of(table, problems, own=("id",)):  # assign_ids reports 编号
 
         def report(key: str, message: str, fix: str, row: int = row) -> None:
@@ -83,18 +85,41 @@ def read_items(
 
         formulas = (
             {k for k, c in cols.items() if (row, c) in table.bad_formulas}
-            if table.bad_formulas
+            if row in bad_rows
             else no_formulas
         )
-        item = _item(row, values, cols, names, report, context, formulas)
+        matched = names.match(fields.clean(values.get("unit", "")), _co_text(values, fields))
+        item = _item(row, values, fields, matched, report, context, formulas)
         item.sheet = table.sheet
-        for group, key in item_groups(names, values):
-            unknown_groups.setdefault(group, table.cell(key, row))
+        for group in matched.groups:
+            unknown_groups.setdefault(group, table.cell("unit", row))
         items.append(item)
     for group, cell in unknown_groups.items():
         problems.append(Problem(table.sheet, cell, *group_problem(group)))
     join_parts(items, table)
     return items
+
+
+class _Fields:
+    """One sheet's columns as the row reader needs them, worked out once per sheet."""
+
+    def __init__(self, cols: dict[str, int]):
+        self.cols = cols
+        self.texts = [k for k in TEXT_FIELDS if k in cols]
+        self.dates = [k for k in DATE_FIELDS if k in cols]
+        self.co = [k for k in ("co_units", "co_units2") if k in cols]
+        # clean() of each text seen: units, categories, statuses and cadences repeat down a
+        # ledger, and NFKC is the costly part of reading a row.
+        self._cleaned: dict[str, str] = {}
+
+    def clean(self, value: object) -> str:
+        """Return ``normalize.clean(value)``, remembered for text cells."""
+        if value.__class__ is not str:
+            return clean(value)
+        found = self._cleaned.get(value)  # type: ignore[call-overload]
+        if found is None:
+            found = self._cleaned[value] = clean(value)  # type: ignore[index]
+        return found
 
 
 def join_parts(items: list[Item], table: Table) -> None:
@@ -135,52 +160,45 @@ def _merged(groups: list[list[Item]]) -> list[list[Item]]:
     return joined
 
 
-def item_groups(names: UnitNames, values: dict[str, object]) -> list[tuple[str, str]]:
-    """Return (group word, key) of the groups a row names that no unit's 类型 covers."""
-    found = names.match(clean(values.get("unit", "")), _co_text(values))
-    return [(g, "unit") for g in found.groups]
-
-
-def _co_text(values: dict[str, object]) -> str:
+def _co_text(values: dict[str, object], fields: _Fields | None = None) -> str:
     """Return the 配合单位 cells of a row as one list (a second unit column joins the first)."""
-    parts = (clean(values.get(k, "")) for k in ("co_units", "co_units2"))
+    if fields is None:
+        parts = (clean(values.get(k, "")) for k in ("co_units", "co_units2"))
+    else:
+        parts = (fields.clean(values[k]) for k in fields.co)
     return "、".join(p for p in parts if p)
 
 
 def _item(
     row: int,
     v: dict[str, object],
-    cols: dict[str, int],
-    names: UnitNames,
+    fields: _Fields,
+    matched: UnitMatch,
     report: Callable,
     context: SheetContext,
     formulas: Collection[str],
 ) -> Item:
     """Build one Item; ``formulas`` are keys whose cell was a formula without a value (already reported)."""
     today = context.today
-    dates = {
-        key: _date(key, v[key], today, report)
-        for key in DATE_FIELDS
-        if key in cols and not _blank(v[key])
-    }
+    cols = fields.cols
+    dates = {key: _date(key, v[key], today, report) for key in fields.dates if not _blank(v[key])}
     item = Item(
         row=row,
         id=clean(v.get("id", "")),
-        **{key: text(v[key]) for key in TEXT_FIELDS if key in cols},
+        **{key: _text(v[key]) for key in fields.texts},
         **dates,
     )
     item.done_known = "done_on" in cols
     if "category" in cols:
-        item.category, problem = _category(clean(v.get("category", "")))
+        item.category, problem = _category(fields.clean(v["category"]))
         if problem:
             report("category", *problem)
     elif item.source:
         item.category = category_from_source(item.source)
-    item.typed_status, problem = _status(clean(v.get("typed_status", "")))
+    item.typed_status, problem = _status(fields.clean(v.get("typed_status", "")))
     if problem:
         report("typed_status", *problem)
-    item.unit_text = text(v.get("unit", ""))
-    matched = names.match(clean(v.get("unit", "")), _co_text(v))
+    item.unit_text = _text(v.get("unit", ""))
     item.units, item.co_units = matched.leads, matched.co_units
     item.unit = matched.leads[0] if matched.leads else None
     for key, message, fix in matched.problems:
@@ -188,9 +206,9 @@ def _item(
     if _blank_cell(v, "unit", cols, formulas):
         report("unit", "责任单位为空", "请填写牵头负责的单位名称")
     if not _blank(v.get("cadence", "")):
-        item.cadence_text = text(v["cadence"])
+        item.cadence_text = _text(v["cadence"])
         try:
-            item.cadence = _cadence(clean(v["cadence"]))
+            item.cadence = _cadence(fields.clean(v["cadence"]))
         except ValueError as e:
             report("cadence", *_split_cadence_error(str(e), item.cadence_text))
     _deadline(item, v.get("deadline", ""), context, report)
@@ -267,6 +285,11 @@ def _blank(value: object) -> bool:
     if isinstance(value, str):
         return not value.strip()
     return value is None
+
+
+def _text(value: object) -> str:
+    """Return ``normalize.text(value)`` (a text cell trimmed), without a call for the usual case."""
+    return value.strip() if value.__class__ is str else text(value)  # type: ignore[union-attr]
 
 
 def _date(key: str, raw: object, today: date, report: Callable) -> date | None:

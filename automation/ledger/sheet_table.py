@@ -15,6 +15,7 @@ from operator import itemgetter
 
 from openpyxl.utils.cell import get_column_letter
 
+from automation.ledger import row_kinds
 from automation.ledger.normalize import header_key
 from automation.ledger.sheet_scan import SheetScan
 from automation.models import Problem
@@ -86,31 +87,39 @@ def load_table(workbook, name: str, columns, scan: SheetScan, *, min_matches: in
     # A 序号 alone (pre-numbered blank rows of a printed ledger) does not make an item either.
     passive = {c.key for c in columns if c.computed or c.kind == "rownumber"}
     inputs = [i - 1 for k, i in table.columns.items() if k not in passive]
+    data: list[tuple[int, list[object]]] = []
     for r in range(table.header_row, len(grid)):
         cells = grid[r]
         # A filled input cell makes the row used as well, so the whole row is scanned only
         # when no input cell holds anything.
         if any(i < len(cells) and cells[i] not in ("", None) for i in inputs):
             table.last_row = r + 1
-            kind = not_an_item(cells, by_name, min_matches)
-            if kind:
-                table.skipped.setdefault(kind, []).append(r + 1)
-            else:
-                table.rows.append((r + 1, cells))
+            data.append((r + 1, cells))
         elif any(v != "" and v is not None for v in cells):
             table.last_row = r + 1
+    others = row_kinds.kinds(
+        [cells for _, cells in data],
+        lambda cells: not_an_item(cells, by_name, min_matches),
+        lambda text: _could_make_a_non_item(text, by_name),
+    )
+    for i, (row, cells) in enumerate(data):
+        if i in others:
+            table.skipped.setdefault(others[i], []).append(row)
+        else:
+            table.rows.append((row, cells))
     if table.rows and facts:
         table.formula_cells = set(facts.formulas)
         table.bad_formulas = {k for k, bad in facts.formulas.items() if bad}
     return table
 
 
-_TOTAL_WORDS = {"合计", "小计", "总计", "共计", "总合计", "累计"}
+_TOTAL_WORDS = frozenset({"合计", "小计", "总计", "共计", "总合计", "累计"})
 _NOTE = re.compile(r"^(注|说明|备注|附注|附注说明)\s*\d*\s*[:：]")
 _SIGNATURE = re.compile(
     r"^(填报人|审核人|审核|填报日期|填表日期|制表人|制表日期|填报单位|填表人|单位负责人|统计人|"
     r"负责人签字|签发人|报送日期)\s*[:：]"
 )
+_NOTE_OR_SIGNATURE = row_kinds.part_start(_NOTE, _SIGNATURE)
 
 
 def not_an_item(cells: list[object], by_name: dict[str, str], min_matches: int) -> str:
@@ -159,12 +168,28 @@ def header_field(value: object, by_name: dict[str, str]) -> str | None:
     """Return the key a header cell names: its words, else its words without a bracketed note."""
     if not isinstance(value, str):
         return None
-    key = header_key(value)
+    return _field_of(value, header_key(value), by_name)
+
+
+def _field_of(value: str, key: str, by_name: dict[str, str]) -> str | None:
     found = by_name.get(key)
     if found is None:
-        bare = header_key(_HEADER_NOTE.sub("", value))
+        stripped = _HEADER_NOTE.sub("", value)
+        if stripped == value:  # no note to drop: the bare words are the words
+            return None
+        bare = header_key(stripped)
         found = by_name.get(bare) if bare and bare != key else None
     return found
+
+
+def _could_make_a_non_item(text: str, by_name: dict[str, str]) -> bool:
+    """Tell whether a text cell may make ``not_an_item`` call its row a non-item (row_kinds)."""
+    key = header_key(text)
+    return (
+        key in _TOTAL_WORDS
+        or _field_of(text, key, by_name) is not None
+        or _NOTE_OR_SIGNATURE.match(text) is not None
+    )
 
 
 def _match_header(cells: list[object], by_name: dict[str, str]) -> dict[str, int]:
@@ -231,12 +256,13 @@ def rows_of(
     keys = list(table.columns)
     width = max(table.columns.values(), default=0)
     pick = itemgetter(*(i - 1 for i in table.columns.values())) if len(keys) > 1 else None
+    bad_rows = {r for r, _ in table.bad_formulas}
     for row, cells in table.rows:
         if pick is not None and len(cells) >= width:
             values = dict(zip(keys, pick(cells), strict=False))
         else:
             values = table.values(cells)
-        if table.bad_formulas:
+        if row in bad_rows:
             for key, col in table.columns.items():
                 if (row, col) in table.bad_formulas:
                     values[key] = ""
