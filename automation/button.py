@@ -162,7 +162,7 @@ def _runs(rows: list[int]) -> Iterator[list[int]]:
 def write_plan(book, plan: WritePlan) -> int:
     """Apply a WritePlan to an open xlwings Book in bulk range writes; return how many writes it made."""
     by_sheet: dict[str, list[CellWrite]] = defaultdict(list)
-    for cell in plan.cells:
+    for cell in plan.all_cells():  # whole rectangles: kept cells are written too, as one call
         by_sheet[cell.sheet].append(cell)
     names = [s.name for s in book.sheets]
     missing = [n for n in [*by_sheet, *plan.appends] if n not in names]

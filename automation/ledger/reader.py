@@ -95,6 +95,7 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
                 _computed_values(table),
                 year,
                 sheet_reading(table, items),
+                _computed_formulas(table),
             )
         )
     _settle_ids(ledger, today, id_formulas)
@@ -156,6 +157,14 @@ def _computed_values(table: Table) -> dict[int, dict[str, object]]:
         if found:
             seen[row] = found
     return seen
+
+
+def _computed_formulas(table: Table) -> frozenset[tuple[int, int]]:
+    """Return (row, col) of the formula cells in the computed columns."""
+    computed = {
+        table.columns[c.key] for c in schema.LEDGER_COMPUTED_COLUMNS if c.key in table.columns
+    }
+    return frozenset(cell for cell in table.formula_cells if cell[1] in computed)
 
 
 def _reading_order(problem: Problem, ledger_sheets: dict[str, int]) -> tuple:
