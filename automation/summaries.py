@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
+from operator import attrgetter
 
 from openpyxl.utils.cell import get_column_letter
 
@@ -135,6 +136,26 @@ def computed_values(r: ItemResult, stamp: str) -> tuple:
     )
 
 
+def computed_value_columns(results: list[ItemResult], stamp: str) -> list[list[object]]:
+    """Return ``computed_values`` of each result as one list per column (the same values).
+
+    Built by fields in C (attrgetter, zip) rather than one tuple per row in Python.
+    """
+    columns = [list(c) for c in zip(*map(_RESULT_FIELDS, results), strict=True)] or [
+        [] for _ in range(len(COMPUTED_KEYS) - 1)
+    ]
+    for k in (0, 2, 8):  # 预警, 计算状态, 督办等级: "" leaves the cell blank
+        columns[k] = [v or None for v in columns[k]]
+    return [*columns, [stamp] * len(results)]
+
+
+# The ItemResult fields of computed_values, in its order (updated_at is the stamp).
+_RESULT_FIELDS = attrgetter(
+    "light", "deadline", "status", "days_left", "days_overdue", "next_feedback_on",
+    "expected_progress", "deviation", "level", "reminder_count",
+)  # fmt: skip
+
+
 def ledger_writes(
     ledger: Ledger, results: Iterable[ItemResult], *, now: datetime
 ) -> tuple[list[CellWrite], list[ColumnWrites]]:
@@ -166,8 +187,7 @@ def ledger_writes(
         if not mine:
             continue
         rows = [r.row for r in mine]
-        # One tuple per row, turned into one list per column (zip does it in C).
-        values = [list(v) for v in zip(*(computed_values(r, stamp) for r in mine), strict=True)]
+        values = computed_value_columns(mine, stamp)
         blocks.append(
             ColumnWrites(
                 sheet.name,
@@ -192,15 +212,32 @@ def _kept(sheet: LedgerSheet, key: str, rows: list[int], values: list[object]) -
     """
     if key not in sheet.columns:
         return frozenset()
-    col = sheet.columns[key]
     seen = sheet.computed_seen
+    found = [seen[row].get(key) if row in seen else None for row in rows]
+    # holds(f, v), spelled out for the kinds of value a refresh writes (half a million cells).
+    kind = _SAME_KIND.get
+    kept = [
+        i
+        for i, (f, v) in enumerate(zip(found, values, strict=True))
+        if f == v and f.__class__ in kind(v.__class__, ())
+    ]
+    col = sheet.columns[key]
     formulas = sheet.computed_formulas
-    kept = []
-    for i, (row, value) in enumerate(zip(rows, values, strict=True)):
-        found = seen[row].get(key) if row in seen else None
-        if holds(found, value) and (not formulas or (row, col) not in formulas):
-            kept.append(i)
+    if formulas:
+        kept = [i for i in kept if (rows[i], col) not in formulas]
     return frozenset(kept)
+
+
+# For each kind of value a refresh writes, the kinds of cell value (as calamine reads them)
+# that hold it exactly: see holds(). Any other kind of value is always written.
+_SAME_KIND: dict[type, tuple[type, ...]] = {
+    type(None): (type(None),),
+    str: (str,),
+    **{enum: (str,) for enum in (schema.Light, schema.Status, schema.Level)},
+    int: (int, float),
+    float: (int, float),
+    date: (date,),
+}
 
 
 def holds(found: object, value: object) -> bool:

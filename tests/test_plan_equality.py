@@ -128,3 +128,60 @@ def test_a_random_ledger_with_lookalikes_in_its_computed_cells(tmp_path, seed):
     moved = Path(shutil.move(path, target / path.name))
     shutil.move(tmp_path / ".duban", target / ".duban")
     assert_same_workbook(moved, the_plan(moved, date(2026, 10, 10)), tmp_path)
+
+
+def test_column_arrays_hold_computed_values_row_by_row():
+    from automation.models import ItemResult
+    from automation.schema import Level, Light, Status
+    from automation.summaries import computed_value_columns, computed_values
+
+    rng = random.Random(7)
+    results = [
+        ItemResult(
+            f"DB-{n}",
+            n,
+            rng.choice(list(Light)),
+            rng.choice(list(Status)),
+            rng.choice([None, 0, 3]),
+            rng.choice([None, 1]),
+            rng.choice([None, TODAY]),
+            rng.choice([None, 50]),
+            rng.choice([None, -10]),
+            rng.choice(list(Level)),
+            rng.randrange(3),
+            rng.choice([None, TODAY]),
+        )
+        for n in range(200)
+    ]
+    columns = computed_value_columns(results, "2026-11-20 08:30")
+    assert [tuple(c[i] for c in columns) for i in range(len(results))] == [
+        computed_values(r, "2026-11-20 08:30") for r in results
+    ]
+    assert computed_value_columns([], "x") == [[] for _ in range(11)]
+
+
+def test_kept_cells_are_the_ones_that_hold_their_value():
+    from automation.models import LedgerSheet
+    from automation.summaries import _kept, holds
+
+    found = [*LOOKALIKES, 2.0, 0.0, -3.0, date(2026, 10, 30), None]
+    values = [None, "红", "逾期", 2, 0, -3, date(2026, 10, 30), "2026-10-10 08:30", 1]
+    from automation.schema import Light, Status
+
+    values += [Light.RED, Status.OVERDUE]
+    rows = list(range(2, 2 + len(found) * len(values)))
+    pairs = [(f, v) for f in found for v in values]
+    seen = {
+        row: {"light": f} for row, (f, _) in zip(rows, pairs, strict=True) if f not in (None, "")
+    }
+    sheet = LedgerSheet(schema.LEDGER, columns={"light": 20}, computed_seen=seen)
+    kept = _kept(sheet, "light", rows, [v for _, v in pairs])
+    expected = {i for i, (f, v) in enumerate(pairs) if holds(None if f == "" else f, v)}
+    assert kept == expected and expected
+    formulas = LedgerSheet(
+        schema.LEDGER,
+        columns={"light": 20},
+        computed_seen=seen,
+        computed_formulas=frozenset((rows[i], 20) for i in expected),
+    )
+    assert _kept(formulas, "light", rows, [v for _, v in pairs]) == frozenset()
