@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from automation import paths
+from automation import gcpause, paths
 from automation.errors import DubanError
 from automation.evaluate import evaluate
 from automation.history import History
@@ -94,15 +94,16 @@ def refresh_book(
     """
     history = History(ledger_path)
     try:
-        evaluation = evaluate(ledger_path, today, history, read_from=source)
-        report, batch = plan_refresh(evaluation, history, now=now, letters=letters)
-        try:
-            write_plan(book, report.plan)
-        except BaseException:
-            if batch is not None:
-                batch.discard()  # letters not registered in the workbook must not lie around
-            raise
-        record_refresh(history, report, batch, letters, now=now)
+        with gcpause.paused():
+            evaluation = evaluate(ledger_path, today, history, read_from=source)
+            report, batch = plan_refresh(evaluation, history, now=now, letters=letters)
+            try:
+                write_plan(book, report.plan)
+            except BaseException:
+                if batch is not None:
+                    batch.discard()  # letters not registered in the workbook must not lie around
+                raise
+            record_refresh(history, report, batch, letters, now=now)
     finally:
         history.close()
     return report

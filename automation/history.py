@@ -48,8 +48,7 @@ class History(Store):
         """
         columns = history_states.columns_of(items, results)
         latest = self._latest()
-        before = history_states.standing(latest[2]) if latest and latest[2] else {}
-        changed = history_states.changed(columns, before)
+        changed = history_states.changed(columns, latest[2] if latest else None)
         day = today.isoformat()
         with self.transaction():
             cur = self._db.execute(

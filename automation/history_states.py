@@ -3,7 +3,7 @@
 A refresh of 50 000 items used to insert 50 000 rows into ``item_state`` and the next one
 read them all back. Now the refresh row carries every item's state as column arrays (JSON,
 zlib-compressed: a few bytes per item), read back at once; ``item_state`` keeps a row only
-when an item's standing changed (see ``standing``), as a log to query by item.
+when an item's standing changed (``STANDING``), as a log to query by item.
 
 The columns are those of ``item_state`` (``COLUMNS``), in the ledger's order; dates are ISO
 text, as in ``item_state``.
@@ -62,10 +62,10 @@ def columns_of(items: Sequence[Item], results: Sequence[ItemResult]) -> dict[str
         "unit": [u or t for u, t in zip(unit, unit_text, strict=True)],
         "category": category,
         "leader": leader,
-        "status": [str(s) for s in status],
-        "light": [str(x) for x in light],
+        "status": status,  # StrEnums: str to json, sqlite and == alike
+        "light": light,
         "days_overdue": days_overdue,
-        "level": [str(x) for x in level],
+        "level": level,
         "progress": progress,
         "deadline": _iso(deadline),
         "days_left": days_left,
@@ -100,21 +100,33 @@ def rows(columns: dict[str, list], indexes: Sequence[int] | None = None) -> list
     return table if indexes is None else [table[i] for i in indexes]
 
 
-def standing(columns: dict[str, list]) -> dict[tuple[str, int], tuple]:
-    """Return (sheet, row) -> the item's standing (``STANDING``) at that refresh."""
-    keys = zip(columns["sheet"], columns["row"], strict=True)
-    return dict(zip(keys, zip(*(columns[name] for name in STANDING), strict=True), strict=True))
+def changed(columns: dict[str, list], before: dict[str, list] | None) -> list[int]:
+    """Return the indexes of the items whose standing differs from ``before`` (new ones too).
 
-
-def changed(columns: dict[str, list], before: dict[tuple[str, int], tuple]) -> list[int]:
-    """Return the indexes of the items whose standing differs from ``before`` (new ones too)."""
+    Items are matched by (sheet, row); with the same rows in the same order as before (the
+    usual case) whole columns are compared first, and only a column that differs is walked.
+    """
+    if not before:
+        return list(range(len(columns["row"])))
+    if columns["sheet"] == before["sheet"] and columns["row"] == before["row"]:
+        found: set[int] = set()
+        for name in STANDING:
+            now, then = columns[name], before[name]
+            if now != then:
+                found.update(i for i, (a, b) in enumerate(zip(now, then, strict=True)) if a != b)
+        return sorted(found)
+    then = _standing(before)
     keys = zip(columns["sheet"], columns["row"], strict=True)
     states = zip(*(columns[name] for name in STANDING), strict=True)
     return [
-        i
-        for i, (key, state) in enumerate(zip(keys, states, strict=True))
-        if before.get(key) != state
+        i for i, (key, state) in enumerate(zip(keys, states, strict=True)) if then.get(key) != state
     ]
+
+
+def _standing(columns: dict[str, list]) -> dict[tuple[str, int], tuple]:
+    """Return (sheet, row) -> the item's standing (``STANDING``)."""
+    keys = zip(columns["sheet"], columns["row"], strict=True)
+    return dict(zip(keys, zip(*(columns[name] for name in STANDING), strict=True), strict=True))
 
 
 def results(columns: dict[str, list]) -> list[ItemResult]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from automation import dashboard, summaries
+from automation import dashboard, gcpause, summaries
 from automation.errors import LedgerChanged, WriteFailed
 from automation.evaluate import Evaluated, Evaluation, evaluate
 from automation.history import History
@@ -137,9 +137,10 @@ def refresh(
     attempt = 1
     while True:
         try:
-            return _refresh_once(
-                path, today=today, dry_run=dry_run, now=now, progress=progress, letters=letters
-            )
+            with gcpause.paused():
+                return _refresh_once(
+                    path, today=today, dry_run=dry_run, now=now, progress=progress, letters=letters
+                )
         except LedgerChanged:
             if letters is None or attempt == LETTER_ATTEMPTS:
                 raise
