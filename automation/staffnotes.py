@@ -25,11 +25,9 @@ from collections import defaultdict, deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from openpyxl.utils.cell import get_column_letter
-
 from automation import schema
 from automation.models import GeneratedSheet, Problem
-from automation.workbooks.template import GENERATED_NOTE
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 # Columns whose values identify a row, by header; a sheet's first column when none is there.
 KEY_HEADERS = {
@@ -211,6 +209,8 @@ def _not_ours(sheet: str, old: Sequence[Sequence[object]]) -> list[Problem]:
 
     Its content cannot be matched to the generated rows; the template's own note is no loss.
     """
+    from automation.workbooks.template import GENERATED_NOTE  # openpyxl: imported when needed
+
     cells = [
         (r, c, v)
         for r, row in enumerate(old)

@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from operator import attrgetter
 
-from openpyxl.utils.cell import get_column_letter
-
 from automation import errors, schema, staffnotes
 from automation.models import (
     CellWrite,
@@ -26,6 +24,7 @@ from automation.models import (
     WritePlan,
 )
 from automation.schema import Status, TypedStatus
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 DONE = schema.DONE_STATUSES
 INACTIVE = schema.SET_ASIDE

@@ -15,6 +15,8 @@ from functools import lru_cache
 from automation import schema
 from automation.ledger.normalize import (
     DATE_HINT,
+    YEAR_MAX,
+    YEAR_MIN,
     clean,
     did_you_mean,
     parse_date,
@@ -111,6 +113,17 @@ class _Fields:
         # clean() of each text seen: units, categories, statuses and cadences repeat down a
         # ledger, and NFKC is the costly part of reading a row.
         self._cleaned: dict[str, str] = {}
+        # 办结时限 cells holding a plain date, read once each: (text, DeadlineReading).
+        self.dated: dict[date, tuple] = {}
+        self._progress: dict[tuple[type, object], float] = {}
+
+    def progress(self, value: object) -> float:
+        """Return ``normalize.parse_progress(value)``, remembered per value read."""
+        key = (value.__class__, value)
+        found = self._progress.get(key)
+        if found is None:
+            found = self._progress[key] = parse_progress(value)
+        return found
 
     def clean(self, value: object) -> str:
         """Return ``normalize.clean(value)``, remembered for text cells."""
@@ -181,11 +194,17 @@ def _item(
     """Build one Item; ``formulas`` are keys whose cell was a formula without a value (already reported)."""
     today = context.today
     cols = fields.cols
-    dates = {key: _date(key, v[key], today, report) for key in fields.dates if not _blank(v[key])}
+    dates = {}
+    for key in fields.dates:
+        raw = v[key]
+        if raw.__class__ is date and YEAR_MIN <= raw.year <= YEAR_MAX:  # type: ignore[attr-defined]
+            dates[key] = raw  # what parse_date returns for a plain date: most cells
+        elif not _blank(raw):
+            dates[key] = _date(key, raw, today, report)
     item = Item(
         row=row,
         id=clean(v.get("id", "")),
-        **{key: _text(v[key]) for key in fields.texts},
+        **{key: x.strip() if (x := v[key]).__class__ is str else text(x) for key in fields.texts},
         **dates,
     )
     item.done_known = "done_on" in cols
@@ -211,14 +230,14 @@ def _item(
             item.cadence = _cadence(fields.clean(v["cadence"]))
         except ValueError as e:
             report("cadence", *_split_cadence_error(str(e), item.cadence_text))
-    _deadline(item, v.get("deadline", ""), context, report)
+    _deadline(item, v.get("deadline", ""), context, report, fields)
     if context.stages:
         _stages(item, v, context)
     if item.latest_progress:
         _progress_words(item, cols, today)
     if not _blank(v.get("progress", "")):
         try:
-            item.progress = parse_progress(v["progress"])
+            item.progress = fields.progress(v["progress"])
         except ValueError as e:
             report(
                 "progress",
@@ -300,9 +319,29 @@ def _date(key: str, raw: object, today: date, report: Callable) -> date | None:
         return None
 
 
-def _deadline(item: Item, raw: object, context: SheetContext, report: Callable) -> None:
+def _deadline(
+    item: Item, raw: object, context: SheetContext, report: Callable, fields: _Fields | None = None
+) -> None:
     """Read 办结时限 (a date or the words of docs/deadlines.md); refuse what is not clear."""
     if _blank(raw):
+        return
+    # A plain date in range reads the same whatever the row (no year to guess, no stages).
+    if fields is not None and raw.__class__ is date and YEAR_MIN <= raw.year <= YEAR_MAX:  # type: ignore[attr-defined]
+        known = fields.dated.get(raw)
+        if known is None:
+            known = fields.dated[raw] = (
+                text(raw),
+                read_deadline(
+                    raw,
+                    assigned_on=None,
+                    year_hint=None,
+                    today=context.today,
+                    calendar=context.calendar,
+                ),
+            )
+        item.deadline_text, reading = known
+        item.deadline, item.ongoing = reading.deadline, reading.ongoing
+        item.deadline_rule = reading.rule if reading.from_words else ""
         return
     item.deadline_text = text(raw)
     try:

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from openpyxl.utils.cell import get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from automation import schema
@@ -39,6 +38,7 @@ from automation.models import Feedback, Ledger, LedgerSheet, Letter, Problem, Sh
 from automation.rules.workdays import WorkCalendar
 from automation.safetext import visible
 from automation.settings import Settings
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 
-from openpyxl.utils.cell import get_column_letter
-
 from automation.ledger import row_kinds
 from automation.ledger.normalize import header_key
 from automation.ledger.sheet_scan import SheetScan
 from automation.models import Problem
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 HEADER_SCAN_ROWS = 10
 

@@ -21,7 +21,7 @@ from automation import paths, schema
 from automation.errors import UsageError, WriteFailed
 from automation.evaluate import Evaluation
 from automation.history import History
-from automation.letters import docnumber, docx_render
+from automation.letters import docnumber
 from automation.letters import selection as letters
 from automation.models import GeneratedSheet, Ledger, Letter, WritePlan
 from automation.units import resolve_unit
@@ -131,6 +131,8 @@ def issue_letters(evaluation: Evaluation, history: History | None, request: Lett
     layout = ledger.layouts.get(schema.LETTER_LOG)
     if layout is not None:
         batch.log_sheet, batch.log_columns = layout.name, dict(layout.columns)
+    if drafts:
+        from automation.letters import docx_render  # docxtpl: imported when a letter is due
     templates: dict[str, docx_render.LetterTemplate] = {}
     try:
         for draft in drafts:
@@ -176,6 +178,8 @@ def record_issued(history: History, batch: Batch, request: LetterRequest, report
         history.record_letter(letter, seq)
     report.outputs.extend(batch.folders())
     if request.pdf and batch.files:
+        from automation.letters import docx_render
+
         try:
             docx_render.to_pdf(batch.files)
             report.notes.append(f"已生成 PDF {len(batch.files)} 份（与 Word 文书同一文件夹）")

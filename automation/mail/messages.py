@@ -20,7 +20,6 @@ from pathlib import Path
 import jinja2
 
 from automation import paths, schema
-from automation.letters.docx_render import letter_prefix
 from automation.mail.addresses import valid_address
 from automation.models import Item, ItemResult, Ledger, Outcome, Problem, Unit
 from automation.safetext import one_line, printable, visible
@@ -353,6 +352,8 @@ def _todays_letters(folder: Path | None, unit: str) -> list[Path]:
     """Find the unit's 催办函 issued today, named ``<unit>-催办函-<文号>.docx``."""
     if folder is None or not folder.is_dir():
         return []
+    from automation.letters.docx_render import letter_prefix  # docxtpl: only when letters exist
+
     prefix = letter_prefix(unit, LETTERS_DIR)
     return sorted(
         p
