@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from automation import paths
+from automation import gcpause, paths
 from automation.errors import DubanError
 from automation.evaluate import evaluate
 from automation.history import History
@@ -95,15 +95,16 @@ def refresh_book(
     """
     history = History(ledger_path)
     try:
-        evaluation = evaluate(ledger_path, today, history, read_from=source)
-        report, batch = plan_refresh(evaluation, history, now=now, letters=letters)
-        try:
-            write_plan(book, report.plan)
-        except BaseException:
-            if batch is not None:
-                batch.discard()  # letters not registered in the workbook must not lie around
-            raise
-        record_refresh(history, report, batch, letters, now=now)
+        with gcpause.paused():
+            evaluation = evaluate(ledger_path, today, history, read_from=source)
+            report, batch = plan_refresh(evaluation, history, now=now, letters=letters)
+            try:
+                write_plan(book, report.plan)
+            except BaseException:
+                if batch is not None:
+                    batch.discard()  # letters not registered in the workbook must not lie around
+                raise
+            record_refresh(history, report, batch, letters, now=now)
     finally:
         history.close()
     return report
@@ -165,7 +166,7 @@ def _runs(rows: list[int]) -> Iterator[list[int]]:
 def write_plan(book, plan: WritePlan) -> int:
     """Apply a WritePlan to an open xlwings Book in bulk range writes; return how many writes it made."""
     by_sheet: dict[str, list[CellWrite]] = defaultdict(list)
-    for cell in plan.cells:
+    for cell in plan.all_cells():  # whole rectangles: kept cells are written too, as one call
         by_sheet[cell.sheet].append(cell)
     names = [s.name for s in book.sheets]
     missing = [n for n in [*by_sheet, *plan.appends] if n not in names]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from automation import overwrites
+from automation import gcpause, overwrites
 from automation.archive import folders, lookback
 from automation.history import History
 from automation.ledger import reader
@@ -99,7 +99,13 @@ def evaluate(
     ``read_from`` reads another copy of the same workbook (the button's snapshot of what
     Excel holds); the history and every output still belong to ``path``.
     """
-    path = Path(path)
+    with gcpause.paused():
+        return _evaluate(Path(path), today, history, read_from)
+
+
+def _evaluate(
+    path: Path, today: date, history: History | None, read_from: Path | None
+) -> Evaluation:
     ledger = reader.read_ledger(Path(read_from or path), today=today)
     # A letter registered in 发文登记 and kept in the history counts once (by its 文号).
     letters: dict[object, Letter] = {

@@ -1,22 +1,25 @@
 """The refresh history beside the workbook: one SQLite file in .duban/ (WAL mode).
 
-Each refresh appends every item's computed state in one transaction, so "since when is
-this overdue" and the dashboard's trend can be answered; letters get their document
-numbers here, atomically across processes, so a number is never handed out twice.
+Each refresh records every item's computed state in one transaction (all of them in the
+refresh's own row, and a row per item whose standing changed: history_states.py), so what
+the last refresh wrote, "since when is this overdue" and the dashboard's trend can be
+answered; letters get their document numbers here, atomically across processes, so a
+number is never handed out twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from automation import store
+from automation import history_states, store
 from automation.models import Item, ItemResult, Letter, UnitScore
-from automation.schema import Level, Light, Status
+from automation.schema import Status
 from automation.store import Store, recovering
 
 
@@ -39,6 +42,13 @@ class DraftRecord:
 class History(Store):
     """The history kept in a workbook's database: ``<folder>/.duban/history.sqlite``."""
 
+    # The latest refresh (id, at, its items' states), read once: evaluate and record ask twice.
+    _cached: tuple[int, str, dict[str, list] | None] | None = None
+
+    def _recover(self, error: BaseException) -> None:
+        self._cached = None
+        super()._recover(error)
+
     @classmethod
     def if_present(cls, ledger_path: Path) -> History | None:
         """Open the history when the workbook has one; read-only commands never create it."""
@@ -50,38 +60,24 @@ class History(Store):
     def record_refresh(
         self, today: date, at: datetime, items: Sequence[Item], results: Sequence[ItemResult]
     ) -> int:
-        """Append every item's computed state in one transaction; return the refresh id."""
-        if len(items) != len(results):
-            raise ValueError("items and results must be parallel sequences")
-        rows = []
-        for item, result in zip(items, results, strict=True):
-            deadline = result.deadline
-            rows.append(
-                (
-                    item.sheet,
-                    item.row,
-                    today.isoformat(),
-                    result.item_id or item.id,
-                    item.unit or item.unit_text,
-                    item.category,
-                    item.leader,
-                    result.status,
-                    result.light,
-                    result.days_overdue,
-                    result.level,
-                    item.progress,
-                    deadline.isoformat() if deadline else None,
-                    result.days_left,
-                    result.next_feedback_on.isoformat() if result.next_feedback_on else None,
-                    result.expected_progress,
-                    result.deviation,
-                    result.reminder_count,
-                )
-            )
+        """Record a refresh: one row with every item's state, and the items whose standing changed.
+
+        Return the refresh id.
+        """
+        columns = history_states.columns_of(items, results)
+        latest = self._latest()
+        changed = history_states.changed(columns, latest[2] if latest else None)
+        day = today.isoformat()
         with self.transaction():
             cur = self._db.execute(
-                "INSERT INTO refresh(today, at, items) VALUES (?, ?, ?)",
-                (today.isoformat(), at.isoformat(), len(rows)),
+                "INSERT INTO refresh(today, at, items, overdue, states) VALUES (?, ?, ?, ?, ?)",
+                (
+                    day,
+                    at.isoformat(),
+                    len(items),
+                    columns["status"].count(str(Status.OVERDUE)),
+                    history_states.pack(columns),
+                ),
             )
             refresh_id = cur.lastrowid
             assert refresh_id is not None  # sqlite3 sets it after every INSERT
@@ -90,41 +86,53 @@ class History(Store):
                 " leader, status, light, days_overdue, level, progress, deadline, days_left,"
                 " next_feedback_on, expected_progress, deviation, reminder_count)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(refresh_id, *r) for r in rows],
+                [
+                    (refresh_id, sheet, row, day, *rest)
+                    for sheet, row, *rest in history_states.rows(columns, changed)
+                ],
             )
+        self._cached = (refresh_id, at.isoformat(), columns)
         return refresh_id
+
+    def _latest(self) -> tuple[int, str, dict[str, list] | None] | None:
+        """Return the latest refresh: id, when, and its items' states (None when not kept whole).
+
+        Refreshes recorded before the states were kept in the refresh row have them as
+        item_state rows: then the states are read from there.
+        """
+        latest = self._db.execute("SELECT id, at FROM refresh ORDER BY id DESC LIMIT 1").fetchone()
+        if latest is None:
+            return None
+        if self._cached is not None and self._cached[0] == latest[0]:
+            return self._cached
+        (blob,) = self._db.execute("SELECT states FROM refresh WHERE id = ?", latest[:1]).fetchone()
+        try:
+            columns = history_states.unpack(blob) if blob is not None else self._rows_of(latest[0])
+        except (ValueError, zlib.error):
+            columns = None  # unreadable: as if that refresh's states were not kept
+        self._cached = (latest[0], latest[1], columns)
+        return self._cached
+
+    def _rows_of(self, refresh_id: int) -> dict[str, list]:
+        """Return a refresh's states from its item_state rows (refreshes before migration 8)."""
+        found = self._db.execute(
+            f"SELECT {', '.join(history_states.COLUMNS)} FROM item_state WHERE refresh_id = ?"
+            " ORDER BY rowid",
+            (refresh_id,),
+        ).fetchall()
+        table = list(zip(*found, strict=True)) or [() for _ in history_states.COLUMNS]
+        return {
+            name: list(values) for name, values in zip(history_states.COLUMNS, table, strict=True)
+        }
 
     @recovering
     def last_results(self) -> tuple[datetime | None, list[ItemResult]]:
         """Return when the latest refresh ran and the results it wrote (none before the first)."""
-        latest = self._db.execute("SELECT id, at FROM refresh ORDER BY id DESC LIMIT 1").fetchone()
+        latest = self._latest()
         if latest is None:
             return None, []
-        rows = self._db.execute(
-            "SELECT item_id, row, light, status, days_left, days_overdue, next_feedback_on,"
-            " expected_progress, deviation, level, reminder_count, deadline, sheet"
-            " FROM item_state WHERE refresh_id = ? ORDER BY sheet, row",
-            (latest[0],),
-        )
-        results = [
-            ItemResult(
-                item_id,
-                row,
-                Light(light or ""),
-                Status(status),
-                days_left,
-                days_overdue,
-                date.fromisoformat(next_on) if next_on else None,
-                expected,
-                deviation,
-                Level(level or ""),
-                reminder_count or 0,
-                date.fromisoformat(deadline) if deadline else None,
-                sheet,
-            )  # fmt: skip
-            for item_id, row, light, status, days_left, days_overdue, next_on, expected, deviation, level, reminder_count, deadline, sheet in rows
-        ]
-        return datetime.fromisoformat(latest[1]), results
+        at, columns = datetime.fromisoformat(latest[1]), latest[2]
+        return at, history_states.results(columns) if columns else []
 
     @recovering
     def period_scores(self, period: str) -> list[UnitScore]:
@@ -156,22 +164,8 @@ class History(Store):
         The parts of one item over several unit rows share its 编号: where rows share an id,
         each one's level is also kept under (item id, unit).
         """
-        latest = self._db.execute("SELECT MAX(id) FROM refresh").fetchone()[0]
-        if latest is None:
-            return {}
-        rows = self._db.execute(
-            "SELECT item_id, unit, level FROM item_state WHERE refresh_id = ? ORDER BY sheet, row",
-            (latest,),
-        )
-        levels: dict[str | tuple[str, str], str] = {}
-        by_unit: dict[tuple[str, str], str] = {}
-        shared: set[str] = set()
-        for item_id, unit, level in rows:
-            if item_id in levels:
-                shared.add(item_id)
-            levels[item_id] = by_unit[(item_id, unit or "")] = level or ""
-        levels.update((key, level) for key, level in by_unit.items() if key[0] in shared)
-        return levels
+        latest = self._latest()
+        return history_states.levels(latest[2]) if latest and latest[2] else {}
 
     @recovering
     def trend(self, today: date, days: int = 90) -> list[tuple[date, int]]:
@@ -179,12 +173,12 @@ class History(Store):
         first = today - timedelta(days=days - 1)
         rows = self._db.execute(
             """
-            SELECT d.today, COUNT(s.item_id) FROM
+            SELECT d.today, COALESCE(r.overdue, 0) FROM
               (SELECT today, MAX(id) AS id FROM refresh WHERE today BETWEEN ? AND ? GROUP BY today) d
-            LEFT JOIN item_state s ON s.refresh_id = d.id AND s.status = ?
-            GROUP BY d.today ORDER BY d.today
+            JOIN refresh r ON r.id = d.id
+            ORDER BY d.today
             """,
-            (first.isoformat(), today.isoformat(), str(Status.OVERDUE)),
+            (first.isoformat(), today.isoformat()),
         )
         return [(date.fromisoformat(day), count) for day, count in rows]
 

@@ -11,11 +11,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from openpyxl.utils.cell import get_column_letter
-
 from automation import schema
 from automation.models import ItemResult, Ledger, Problem
 from automation.summaries import COMPUTED_KEYS, computed_columns, computed_values, stamp_of
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 # More edits than this in one column are reported as one line for the column, not one per cell.
 PER_CELL_LIMIT = 10

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from automation import dashboard, summaries
+from automation import dashboard, gcpause, summaries
 from automation.archive.office import OfficeRequest, OfficeWork, carry_out, plan_office
 from automation.errors import LedgerChanged, WriteFailed
 from automation.evaluate import Evaluated, Evaluation, evaluate
@@ -153,15 +153,16 @@ def refresh(
     attempt = 1
     while True:
         try:
-            return _refresh_once(
-                path,
-                today=today,
-                dry_run=dry_run,
-                now=now,
-                progress=progress,
-                letters=letters,
-                office=office,
-            )
+            with gcpause.paused():
+                return _refresh_once(
+                    path,
+                    today=today,
+                    dry_run=dry_run,
+                    now=now,
+                    progress=progress,
+                    letters=letters,
+                    office=office,
+                )
         except LedgerChanged:
             if (letters is None and office is None) or attempt == LETTER_ATTEMPTS:
                 raise

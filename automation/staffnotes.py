@@ -25,11 +25,9 @@ from collections import defaultdict, deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from openpyxl.utils.cell import get_column_letter
-
 from automation import schema
 from automation.models import GeneratedSheet, Problem
-from automation.workbooks.template import GENERATED_NOTE
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 # Columns whose values identify a row, by header; a sheet's first column when none is there.
 KEY_HEADERS = {
@@ -131,7 +129,7 @@ def _read_old(new: GeneratedSheet, old: Sequence[Sequence[object]], lines, names
             found.below.extend((r - last, c, v) for c, v in enumerate(row) if not _blank(v))
             continue
         width = block.width if block else 0
-        beside = {c - width: v for c, v in enumerate(row) if c >= width and not _blank(v)}
+        beside = {c - width: v for c, v in enumerate(row[width:], width) if not _blank(v)}
         if not beside:
             continue
         where = [((r, width + offset), v) for offset, v in beside.items()]
@@ -154,10 +152,21 @@ def _last_generated(grid: Sequence[Sequence[object]], blocks: dict[int, _Block],
         block = blocks.get(r, block)
         if block is None:
             continue
-        filled = [v for v in row[: block.width] if not _blank(v)]
+        filled = _first_filled(row[: block.width], 2)
         if r in blocks or len(filled) > 1 or (filled and _text(filled[0]) in lines):
             last = r
     return last
+
+
+def _first_filled(cells: Sequence[object], n: int) -> list[object]:
+    """Return the first ``n`` non-blank cells (a list of tens of thousands of rows asks each)."""
+    found = []
+    for v in cells:
+        if not _blank(v):
+            found.append(v)
+            if len(found) == n:
+                break
+    return found
 
 
 def _key_names(new: GeneratedSheet, old: Sequence[Sequence[object]]) -> list[str]:
@@ -176,8 +185,12 @@ def _blocks(
 ) -> dict[int, _Block]:
     """Find the header rows of ``grid`` that spell one of ``new``'s header rows, by row index."""
     headers = [new.rows[h] for h in new.header_rows if h < len(new.rows) and len(new.rows[h]) > 1]
+    starts = [[_text(v) for v in header[:2]] for header in headers]
     found = {}
     for r, row in enumerate(grid):
+        start = [_text(v) for v in row[:2]]
+        if start not in starts:  # most rows: no header starts this way
+            continue
         cells = [_text(v) for v in row]
         for header in headers:
             if cells[:2] == [_text(v) for v in header[:2]]:
@@ -200,6 +213,8 @@ def _not_ours(sheet: str, old: Sequence[Sequence[object]]) -> list[Problem]:
 
     Its content cannot be matched to the generated rows; the template's own note is no loss.
     """
+    from automation.workbooks.template import GENERATED_NOTE  # openpyxl: imported when needed
+
     cells = [
         (r, c, v)
         for r, row in enumerate(old)

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from automation import errors, paths
+from automation.schema import Status
 
 WAL_ATTEMPTS = 100  # x 50 ms
 
@@ -204,7 +205,18 @@ CREATE TABLE IF NOT EXISTS filed_doc (
 )
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Each refresh row carries every item's state at once (``states``: column arrays, JSON, zlib;
+# see history_states.py) and its number of 逾期 items (the dashboard's trend); from then on
+# item_state logs only the items whose standing changed. Older refreshes keep their full
+# item_state rows, counted here once.
+_V8 = f"""
+ALTER TABLE refresh ADD COLUMN overdue INTEGER;
+ALTER TABLE refresh ADD COLUMN states BLOB;
+UPDATE refresh SET overdue = (SELECT COUNT(*) FROM item_state s
+    WHERE s.refresh_id = refresh.id AND s.status = '{Status.OVERDUE}')
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # SQLite's words for a file that is not (or no longer) a usable database.

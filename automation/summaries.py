@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from itertools import repeat
-
-from openpyxl.utils.cell import get_column_letter
+from datetime import date, datetime
+from operator import attrgetter
 
 from automation import errors, schema, staffnotes
 from automation.models import (
     CellWrite,
+    ColumnWrites,
     GeneratedSheet,
     Item,
     ItemResult,
@@ -25,6 +24,7 @@ from automation.models import (
     WritePlan,
 )
 from automation.schema import Status, TypedStatus
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 DONE = schema.DONE_STATUSES
 INACTIVE = schema.SET_ASIDE
@@ -60,8 +60,10 @@ def build_plan(ledger: Ledger, outcome: Outcome, *, now: datetime) -> WritePlan:
     lost = staffnotes.orphans(problems_sheet(problems), previous, {NO_PROBLEMS})
     sheets.append(problems_sheet([*problems, *lost]))
     staffnotes.carry(sheets[-1], previous, {NO_PROBLEMS})
+    cells, columns = ledger_writes(ledger, outcome.results, now=now)
     return WritePlan(
-        cells=ledger_cells(ledger, outcome.results, now=now),
+        cells=cells,
+        columns=columns,
         formula_columns={name: frozenset(cols.values()) for name, cols in placed.items()},
         sheets=sheets,
     )
@@ -131,13 +133,35 @@ def computed_values(r: ItemResult, stamp: str) -> tuple:
     )
 
 
-def ledger_cells(
-    ledger: Ledger, results: Iterable[ItemResult], *, now: datetime
-) -> list[CellWrite]:
-    """Return the cell writes of every ledger sheet: computed columns (headers included), 编号.
+def computed_value_columns(results: list[ItemResult], stamp: str) -> list[list[object]]:
+    """Return ``computed_values`` of each result as one list per column (the same values).
 
-    A sheet without an 编号 column gets one (header and every item's number), so history,
-    letters and feedback forms keep following each item when staff sort or insert rows.
+    Built by fields in C (attrgetter, zip) rather than one tuple per row in Python.
+    """
+    columns = [list(c) for c in zip(*map(_RESULT_FIELDS, results), strict=True)] or [
+        [] for _ in range(len(COMPUTED_KEYS) - 1)
+    ]
+    for k in (0, 2, 8):  # 预警, 计算状态, 督办等级: "" leaves the cell blank
+        columns[k] = [v or None for v in columns[k]]
+    return [*columns, [stamp] * len(results)]
+
+
+# The ItemResult fields of computed_values, in its order (updated_at is the stamp).
+_RESULT_FIELDS = attrgetter(
+    "light", "deadline", "status", "days_left", "days_overdue", "next_feedback_on",
+    "expected_progress", "deviation", "level", "reminder_count",
+)  # fmt: skip
+
+
+def ledger_writes(
+    ledger: Ledger, results: Iterable[ItemResult], *, now: datetime
+) -> tuple[list[CellWrite], list[ColumnWrites]]:
+    """Return the writes of every ledger sheet: computed columns (as column arrays) and cells.
+
+    The cells are the headers of computed columns a sheet lacks and the 编号 of items that
+    had none; a sheet without an 编号 column gets one (header and every item's number), so
+    history, letters and feedback forms keep following each item when staff sort or insert
+    rows. A computed cell that already holds exactly its new value is marked ``kept``.
     """
     stamp = stamp_of(now)
     assigned = {(i.sheet, i.row): i.id for i in ledger.items if i.id_assigned}
@@ -145,6 +169,7 @@ def ledger_cells(
     for r in results:
         by_sheet[r.sheet].append(r)
     cells: list[CellWrite] = []
+    blocks: list[ColumnWrites] = []
     for sheet in ledger.sheets:
         columns = computed_columns(sheet)
         cells.extend(
@@ -155,16 +180,79 @@ def ledger_cells(
         id_col = sheet.id_column()
         if "id" not in sheet.columns:
             cells.append(CellWrite(sheet.name, sheet.header_row, id_col, ID_HEADER))
-        cols = [columns[k] for k in COMPUTED_KEYS]
-        name = sheet.name
-        for r in by_sheet.get(name, ()):
-            # Over half a million cells at 50 000 rows: built with map, not a per-cell loop.
-            cells.extend(
-                map(CellWrite, repeat(name), repeat(r.row), cols, computed_values(r, stamp))
+        mine = by_sheet.get(sheet.name, [])
+        if not mine:
+            continue
+        rows = [r.row for r in mine]
+        values = computed_value_columns(mine, stamp)
+        blocks.append(
+            ColumnWrites(
+                sheet.name,
+                rows,
+                [columns[k] for k in COMPUTED_KEYS],
+                values,
+                [_kept(sheet, key, rows, values[k]) for k, key in enumerate(COMPUTED_KEYS)],
             )
-            if (name, r.row) in assigned:
-                cells.append(CellWrite(name, r.row, id_col, assigned[(name, r.row)]))
-    return cells
+        )
+        cells.extend(
+            CellWrite(sheet.name, row, id_col, assigned[(sheet.name, row)])
+            for row in rows
+            if (sheet.name, row) in assigned
+        )
+    return cells, blocks
+
+
+def _kept(sheet: LedgerSheet, key: str, rows: list[int], values: list[object]) -> frozenset[int]:
+    """Return the indexes of the cells of ``key``'s column that already hold their value.
+
+    Only for a column the sheet has (a new one is empty); a formula cell is never kept.
+    """
+    if key not in sheet.columns:
+        return frozenset()
+    seen = sheet.computed_seen
+    found = [seen[row].get(key) if row in seen else None for row in rows]
+    # holds(f, v), spelled out for the kinds of value a refresh writes (half a million cells).
+    kind = _SAME_KIND.get
+    kept = [
+        i
+        for i, (f, v) in enumerate(zip(found, values, strict=True))
+        if f == v and f.__class__ in kind(v.__class__, ())
+    ]
+    col = sheet.columns[key]
+    formulas = sheet.computed_formulas
+    if formulas:
+        kept = [i for i in kept if (rows[i], col) not in formulas]
+    return frozenset(kept)
+
+
+# For each kind of value a refresh writes, the kinds of cell value (as calamine reads them)
+# that hold it exactly: see holds(). Any other kind of value is always written.
+_SAME_KIND: dict[type, tuple[type, ...]] = {
+    type(None): (type(None),),
+    str: (str,),
+    **{enum: (str,) for enum in (schema.Light, schema.Status, schema.Level)},
+    int: (int, float),
+    float: (int, float),
+    date: (date,),
+}
+
+
+def holds(found: object, value: object) -> bool:
+    """Tell whether a cell read as ``found`` (None when blank) already holds ``value`` exactly.
+
+    Exactly: the same kind of cell and the same value. A number is a number whether read as
+    2.0 or written as 2, but a logical TRUE is not the number 1, nor the text "1" a number,
+    and a date is kept only as a date (calamine reads a date-formatted cell as one).
+    """
+    if value is None or found is None:
+        return value is found
+    if isinstance(value, str):
+        return found.__class__ is str and found == value
+    if isinstance(value, bool) or isinstance(found, bool):
+        return False
+    if isinstance(value, int | float):
+        return isinstance(found, int | float) and found == value
+    return found.__class__ is value.__class__ and found == value
 
 
 def added_id_columns(ledger: Ledger) -> list[str]:

@@ -86,7 +86,7 @@ def _cells(xml: bytes) -> dict[str, tuple[str | None, str | None, str | None]]:
 def _written_refs(plan: WritePlan) -> set[str]:
     from automation.xlsx.sheetxml import column_letters
 
-    return {f"{column_letters(w.col)}{w.row}" for w in plan.cells if w.sheet == schema.LEDGER}
+    return {f"{column_letters(w.col)}{w.row}" for w in plan.all_cells() if w.sheet == schema.LEDGER}
 
 
 def _outside_sheet_data(xml: bytes) -> bytes:

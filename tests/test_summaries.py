@@ -88,7 +88,7 @@ def make_outcome():
 
 
 def cell_map(plan):
-    return {(c.row, c.col): c.value for c in plan.cells}
+    return {(c.row, c.col): c.value for c in plan.all_cells()}
 
 
 def test_computed_cells_land_in_the_template_columns():

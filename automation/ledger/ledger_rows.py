@@ -16,6 +16,8 @@ from typing import Any
 from automation import schema
 from automation.ledger.normalize import (
     DATE_HINT,
+    YEAR_MAX,
+    YEAR_MIN,
     clean,
     did_you_mean,
     parse_date,
@@ -28,7 +30,7 @@ from automation.ledger.normalize import (
 from automation.ledger.progress_text import dated_progress, percent_at_end
 from automation.ledger.sheet_table import Table, rows_of
 from automation.ledger.stages import Stage, stage_dates, stage_key
-from automation.ledger.unit_names import UnitNames, group_problem
+from automation.ledger.unit_names import UnitMatch, UnitNames, group_problem
 from automation.ledger.words import CATEGORY_ALIASES, category_from_source, status_of
 from automation.models import Cadence, Item, Problem, Unit
 from automation.rules.cadence import parse_cadence, with_stages
@@ -78,6 +80,8 @@ def read_items(
     unknown_groups: dict[str, str] = {}  # group word -> first cell naming it
     items = []
     no_formulas: frozenset[str] = frozenset()
+    bad_rows = {r for r, _ in table.bad_formulas}
+    fields = _Fields(cols)
     for row, values in rows_of(table, problems, own=("id",)):  # assign_ids reports 编号
 
         def report(key: str, message: str, fix: str, row: int = row) -> None:
@@ -86,18 +90,52 @@ def read_items(
 
         formulas = (
             {k for k, c in cols.items() if (row, c) in table.bad_formulas}
-            if table.bad_formulas
+            if row in bad_rows
             else no_formulas
         )
-        item = _item(row, values, cols, names, report, context, formulas)
+        matched = names.match(_text(values.get("unit", "")), _co_text(values, fields))
+        item = _item(row, values, fields, matched, report, context, formulas)
         item.sheet = table.sheet
-        for group, key in item_groups(names, values):
-            unknown_groups.setdefault(group, table.cell(key, row))
+        for group in matched.groups:
+            unknown_groups.setdefault(group, table.cell("unit", row))
         items.append(item)
     for group, cell in unknown_groups.items():
         problems.append(Problem(table.sheet, cell, *group_problem(group)))
     join_parts(items, table)
     return items
+
+
+class _Fields:
+    """One sheet's columns as the row reader needs them, worked out once per sheet."""
+
+    def __init__(self, cols: dict[str, int]):
+        self.cols = cols
+        self.texts = [k for k in TEXT_FIELDS if k in cols]
+        self.dates = [k for k in DATE_FIELDS if k in cols]
+        self.co = [k for k in ("co_units", "co_units2") if k in cols]
+        # clean() of each text seen: units, categories, statuses and cadences repeat down a
+        # ledger, and NFKC is the costly part of reading a row.
+        self._cleaned: dict[str, str] = {}
+        # 办结时限 cells holding a plain date, read once each: (text, DeadlineReading).
+        self.dated: dict[date, tuple] = {}
+        self._progress: dict[tuple[type, object], float] = {}
+
+    def progress(self, value: object) -> float:
+        """Return ``normalize.parse_progress(value)``, remembered per value read."""
+        key = (value.__class__, value)
+        found = self._progress.get(key)
+        if found is None:
+            found = self._progress[key] = parse_progress(value)
+        return found
+
+    def clean(self, value: object) -> str:
+        """Return ``normalize.clean(value)``, remembered for text cells."""
+        if value.__class__ is not str:
+            return clean(value)
+        found = self._cleaned.get(value)
+        if found is None:
+            found = self._cleaned[value] = clean(value)
+        return found
 
 
 def join_parts(items: list[Item], table: Table) -> None:
@@ -138,51 +176,50 @@ def _merged(groups: list[list[Item]]) -> list[list[Item]]:
     return joined
 
 
-def item_groups(names: UnitNames, values: dict[str, object]) -> list[tuple[str, str]]:
-    """Return (group word, key) of the groups a row names that no unit's 类型 covers."""
-    found = names.match(text(values.get("unit", "")), _co_text(values))
-    return [(g, "unit") for g in found.groups]
-
-
-def _co_text(values: dict[str, object]) -> str:
+def _co_text(values: dict[str, object], fields: _Fields | None = None) -> str:
     """Return the 配合单位 cells of a row as one list (a second unit column joins the first)."""
-    parts = (text(values.get(k, "")) for k in ("co_units", "co_units2"))
+    if fields is None:
+        parts = (text(values.get(k, "")) for k in ("co_units", "co_units2"))
+    else:
+        parts = (_text(values[k]) for k in fields.co)
     return "、".join(p for p in parts if p)
 
 
 def _item(
     row: int,
     v: dict[str, object],
-    cols: dict[str, int],
-    names: UnitNames,
+    fields: _Fields,
+    matched: UnitMatch,
     report: Callable,
     context: SheetContext,
     formulas: Collection[str],
 ) -> Item:
     """Build one Item; ``formulas`` are keys whose cell was a formula without a value (already reported)."""
     today = context.today
+    cols = fields.cols
     # Item fields by name (mypy cannot follow names to fields: Any)
-    dates: dict[str, Any] = {
-        key: _date(key, v[key], today, report)
-        for key in DATE_FIELDS
-        if key in cols and not _blank(v[key])
-    }
-    texts: dict[str, Any] = {key: text(v[key]) for key in TEXT_FIELDS if key in cols}
+    dates: dict[str, Any] = {}
+    for key in fields.dates:
+        raw = v[key]
+        if raw.__class__ is date and YEAR_MIN <= raw.year <= YEAR_MAX:
+            dates[key] = raw  # what parse_date returns for a plain date: most cells
+        elif not _blank(raw):
+            dates[key] = _date(key, raw, today, report)
+    texts: dict[str, Any] = {key: _text(v[key]) for key in fields.texts}
     item = Item(row=row, id=clean(v.get("id", "")), **texts, **dates)
     item.done_known = "done_on" in cols
     if "category" in cols:
-        item.category, problem = _category(clean(v.get("category", "")))
+        item.category, problem = _category(fields.clean(v["category"]))
         if problem:
             report("category", *problem)
     elif item.source or context.category:
         # 来源依据 first; a sheet kept for one category (领导批示) settles the rest.
         found = category_from_source(item.source) if item.source else "其他"
         item.category = context.category if found == "其他" and context.category else found
-    item.typed_status, problem = _status(clean(v.get("typed_status", "")))
+    item.typed_status, problem = _status(fields.clean(v.get("typed_status", "")))
     if problem:
         report("typed_status", *problem)
-    item.unit_text = text(v.get("unit", ""))
-    matched = names.match(text(v.get("unit", "")), _co_text(v))
+    item.unit_text = _text(v.get("unit", ""))
     item.units, item.co_units = matched.leads, matched.co_units
     item.unit = matched.leads[0] if matched.leads else None
     for key, message, fix in matched.problems:
@@ -190,19 +227,19 @@ def _item(
     if _blank_cell(v, "unit", cols, formulas):
         report("unit", "责任单位为空", "请填写牵头负责的单位名称")
     if not _blank(v.get("cadence", "")):
-        item.cadence_text = text(v["cadence"])
+        item.cadence_text = _text(v["cadence"])
         try:
-            item.cadence = _cadence(clean(v["cadence"]))
+            item.cadence = _cadence(fields.clean(v["cadence"]))
         except ValueError as e:
             report("cadence", *_split_cadence_error(str(e), item.cadence_text))
-    _deadline(item, v.get("deadline", ""), context, report)
+    _deadline(item, v.get("deadline", ""), context, report, fields)
     if context.stages:
         _stages(item, v, context)
     if item.latest_progress:
         _progress_words(item, cols, today)
     if not _blank(v.get("progress", "")):
         try:
-            item.progress = parse_progress(v["progress"])
+            item.progress = fields.progress(v["progress"])
             item.progress_text = progress_shown(v["progress"], item.progress)
         except ValueError as e:
             report(
@@ -278,6 +315,11 @@ def _blank(value: object) -> bool:
     return value is None
 
 
+def _text(value: object) -> str:
+    """Return ``normalize.text(value)`` (a text cell trimmed), without a call for the usual case."""
+    return value.strip() if value.__class__ is str else text(value)
+
+
 def _date(key: str, raw: object, today: date, report: Callable) -> date | None:
     try:
         return parse_date(raw, today=today)
@@ -286,9 +328,29 @@ def _date(key: str, raw: object, today: date, report: Callable) -> date | None:
         return None
 
 
-def _deadline(item: Item, raw: object, context: SheetContext, report: Callable) -> None:
+def _deadline(
+    item: Item, raw: object, context: SheetContext, report: Callable, fields: _Fields | None = None
+) -> None:
     """Read 办结时限 (a date or the words of docs/deadlines.md); refuse what is not clear."""
     if _blank(raw):
+        return
+    # A plain date in range reads the same whatever the row (no year to guess, no stages).
+    if fields is not None and raw.__class__ is date and YEAR_MIN <= raw.year <= YEAR_MAX:
+        known = fields.dated.get(raw)
+        if known is None:
+            known = fields.dated[raw] = (
+                text(raw),
+                read_deadline(
+                    raw,
+                    assigned_on=None,
+                    year_hint=None,
+                    today=context.today,
+                    calendar=context.calendar,
+                ),
+            )
+        item.deadline_text, reading = known
+        item.deadline, item.ongoing = reading.deadline, reading.ongoing
+        item.deadline_rule = reading.rule if reading.from_words else ""
         return
     item.deadline_text = text(raw)
     try:

@@ -8,8 +8,6 @@ reason they were not read, so nothing is ignored without a word.
 
 from __future__ import annotations
 
-from openpyxl.utils.cell import get_column_letter
-
 from automation import schema
 from automation.ledger.normalize import header_key
 from automation.ledger.sheet_scan import SheetScan
@@ -18,6 +16,7 @@ from automation.ledger.stages import find_stages, stage_key
 from automation.ledger.words import status_of
 from automation.models import Problem, SheetReading
 from automation.rules.deadlines import year_in
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 # A ledger sheet must name each of these (by any of their header variants).
 LEDGER_KEYS = ("content", "unit", "deadline")

@@ -95,7 +95,13 @@ def squeeze(text: str) -> str:
 
 def header_key(value: object) -> str:
     """Normalise a header cell so that variants compare equal (全角/半角, spaces, trailing ``*``/（必填）)."""
-    return _REQUIRED_MARK.sub("", squeeze(clean(value)))
+    # squeeze(clean(value)) without its second NFKC (clean's result is normalised already);
+    # str.split() drops exactly the characters \s matches. Asked of many cells, hence lean.
+    key = "".join(clean(value).split())
+    return _REQUIRED_MARK.sub("", key) if key.endswith(_MARK_ENDS) else key
+
+
+_MARK_ENDS = ("*", "填", ")", "）")  # the last character of any _REQUIRED_MARK
 
 
 def split_list(text: str) -> list[str]:

@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from openpyxl.utils.cell import get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from automation import schema
@@ -44,6 +43,7 @@ from automation.rules.workdays import WorkCalendar
 from automation.safetext import visible
 from automation.schema import LetterState
 from automation.settings import Settings
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -109,6 +109,7 @@ def read_ledger(path: Path, *, today: date) -> Ledger:
                 _computed_values(table),
                 year,
                 sheet_reading(table, items),
+                _computed_formulas(table),
             )
         )
     _settle_ids(ledger, today, id_formulas)
@@ -171,6 +172,14 @@ def _computed_values(table: Table) -> dict[int, dict[str, object]]:
         if found:
             seen[row] = found
     return seen
+
+
+def _computed_formulas(table: Table) -> frozenset[tuple[int, int]]:
+    """Return (row, col) of the formula cells in the computed columns."""
+    computed = {
+        table.columns[c.key] for c in schema.LEDGER_COMPUTED_COLUMNS if c.key in table.columns
+    }
+    return frozenset(cell for cell in table.formula_cells if cell[1] in computed)
 
 
 def _reading_order(problem: Problem, ledger_sheets: dict[str, int]) -> tuple:

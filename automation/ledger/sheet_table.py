@@ -9,15 +9,16 @@ tell (formula cells, the real used range) comes from ``sheet_scan``.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 
-from openpyxl.utils.cell import get_column_letter
-
+from automation.ledger import row_kinds
 from automation.ledger.normalize import header_key
 from automation.ledger.sheet_scan import SheetScan
 from automation.models import Problem
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 HEADER_SCAN_ROWS = 10
 
@@ -86,6 +87,7 @@ def load_table(workbook, name: str, columns, scan: SheetScan, *, min_matches: in
     # A 序号 alone (pre-numbered blank rows of a printed ledger) does not make an item either.
     passive = {c.key for c in columns if c.computed or c.kind == "rownumber"}
     inputs = [i - 1 for k, i in table.columns.items() if k not in passive]
+    data: list[tuple[int, list[object]]] = []
     blank: list[int] = []
     for r in range(table.header_row, len(grid)):
         cells = grid[r]
@@ -93,11 +95,7 @@ def load_table(workbook, name: str, columns, scan: SheetScan, *, min_matches: in
         # when no input cell holds anything.
         if any(i < len(cells) and cells[i] not in ("", None) for i in inputs):
             table.last_row = r + 1
-            kind = not_an_item(cells, by_name, min_matches)
-            if kind:
-                table.skipped.setdefault(kind, []).append(r + 1)
-            else:
-                table.rows.append((r + 1, cells))
+            data.append((r + 1, cells))
         elif any(v != "" and v is not None for v in cells):
             table.last_row = r + 1
             # A note or a signature line is often typed in the 序号 column (or merged
@@ -107,6 +105,18 @@ def load_table(workbook, name: str, columns, scan: SheetScan, *, min_matches: in
                 table.skipped.setdefault(kind, []).append(r + 1)
         else:
             blank.append(r + 1)
+    others = row_kinds.kinds(
+        [cells for _, cells in data],
+        lambda cells: not_an_item(cells, by_name, min_matches),
+        non_item_test(by_name),
+    )
+    for i, (row, cells) in enumerate(data):
+        if i in others:
+            table.skipped.setdefault(others[i], []).append(row)
+        else:
+            table.rows.append((row, cells))
+    for rows in table.skipped.values():
+        rows.sort()
     separators = [r for r in blank if r < table.last_row]
     if separators:
         table.skipped["blank"] = separators
@@ -116,15 +126,16 @@ def load_table(workbook, name: str, columns, scan: SheetScan, *, min_matches: in
     return table
 
 
-_TOTAL_WORDS = {"合计", "小计", "总计", "共计", "总合计", "累计"}
+_TOTAL_WORDS = frozenset({"合计", "小计", "总计", "共计", "总合计", "累计"})
 _NOTE = re.compile(r"^(注|说明|备注|附注|附注说明)\s*\d*\s*[:：]")
 _SIGNATURE = re.compile(
     r"^(填报人|审核人|审核|填报日期|填表日期|制表人|制表日期|填报单位|填表人|单位负责人|统计人|"
     r"负责人签字|签发人|报送日期)\s*[:：]"
 )
+_NOTE_OR_SIGNATURE = row_kinds.part_start(_NOTE, _SIGNATURE)
 
 
-def not_an_item(cells: list[object], by_name: dict[str, str], min_matches: int) -> str:
+def not_an_item(cells: Sequence[object], by_name: dict[str, str], min_matches: int) -> str:
     """Say what kind of non-item row this is (total, note, signature, header), or "" for data.
 
     Printed ledgers end with 合计 rows, notes (注：…) and signature lines (填报人：…), and
@@ -170,15 +181,66 @@ def header_field(value: object, by_name: dict[str, str]) -> str | None:
     """Return the key a header cell names: its words, else its words without a bracketed note."""
     if not isinstance(value, str):
         return None
-    key = header_key(value)
+    return _field_of(value, header_key(value), by_name)
+
+
+def _field_of(value: str, key: str, by_name: dict[str, str]) -> str | None:
     found = by_name.get(key)
     if found is None:
-        bare = header_key(_HEADER_NOTE.sub("", value))
+        stripped = _HEADER_NOTE.sub("", value)
+        if stripped == value:  # no note to drop: the bare words are the words
+            return None
+        bare = header_key(stripped)
         found = by_name.get(bare) if bare and bare != key else None
     return found
 
 
-def _match_header(cells: list[object], by_name: dict[str, str]) -> dict[str, int]:
+def _could_make_a_non_item(text: str, by_name: dict[str, str]) -> bool:
+    """Tell whether a text cell may make ``not_an_item`` call its row a non-item (row_kinds)."""
+    key = header_key(text)
+    return (
+        key in _TOTAL_WORDS
+        or _field_of(text, key, by_name) is not None
+        or _NOTE_OR_SIGNATURE.match(text) is not None
+    )
+
+
+def non_item_test(by_name: dict[str, str]) -> Callable[[str], bool]:
+    """Return ``_could_make_a_non_item`` for ``by_name``, with quick exact answers for most texts.
+
+    Asked once per distinct text of a sheet (a big ledger has a hundred thousand): a text
+    that is not a note or signature is no header or total word when it is all ASCII (no
+    such word is) or when, with no bracket or line break to drop, it holds a run of CJK
+    ideographs longer than any such word. Those ideographs (none of 必 填) are unchanged
+    by NFKC, are never spaces and never combine with their neighbours, so every one of
+    them is in the text's header key (``normalize.header_key``).
+    """
+    words = _TOTAL_WORDS | set(by_name)
+    ascii_words = any(w.isascii() for w in words)
+    long_run = _ideograph_run(max(map(len, words)) + 1)
+
+    def could(text: str) -> bool:
+        if _NOTE_OR_SIGNATURE.match(text):
+            return True
+        if text.isascii() and not ascii_words:
+            return False
+        if _HEADER_NOTE_START.search(text) is None and long_run.search(text):
+            return False
+        return _could_make_a_non_item(text, by_name)
+
+    return could
+
+
+_HEADER_NOTE_START = re.compile(r"[(（【\[\n]")  # where a _HEADER_NOTE match can start
+
+
+@lru_cache(maxsize=8)
+def _ideograph_run(length: int) -> re.Pattern:
+    """Return a pattern for ``length`` CJK unified ideographs in a row, 必 and 填 excepted."""
+    return re.compile(f"[\u4e00-\u586a\u586c-\u5fc4\u5fc6-\u9fff]{{{length}}}")
+
+
+def _match_header(cells: Sequence[object], by_name: dict[str, str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for i, value in enumerate(cells):
         key = header_field(value, by_name)
@@ -242,12 +304,13 @@ def rows_of(
     keys = list(table.columns)
     width = max(table.columns.values(), default=0)
     pick = itemgetter(*(i - 1 for i in table.columns.values())) if len(keys) > 1 else None
+    bad_rows = {r for r, _ in table.bad_formulas}
     for row, cells in table.rows:
         if pick is not None and len(cells) >= width:
             values = dict(zip(keys, pick(cells), strict=False))
         else:
             values = table.values(cells)
-        if table.bad_formulas:
+        if row in bad_rows:
             for key, col in table.columns.items():
                 if (row, col) in table.bad_formulas:
                     values[key] = ""

@@ -105,7 +105,7 @@ def missed_nodes(
     return [n for n in nodes if n not in covered]
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemFacts:
     """What one item contributes to its units' scores in the period."""
 
@@ -136,19 +136,30 @@ def score_units(
     names = list(dict.fromkeys([*unit_names, *(u for f in facts for u in f.units)]))
     tallies = {name: dict.fromkeys([LEAD_ITEMS, *RULE_WEIGHTS], 0.0) for name in names}
     for f in facts:
-        rules = {
-            LATE_FEEDBACK: f.late_feedbacks,
-            OVERDUE: int(f.overdue),
-            YELLOW: int(f.level == Level.YELLOW_CARD),
-            RED: int(f.level == Level.RED_CARD),
-            EARLY: int(f.early),
-        }
-        for unit, weight in _unit_weights(f.units, f.co_units, factor).items():
-            if unit not in tallies:
+        # Only the rules an item counts for: adding 0.0 would change no tally (tens of
+        # thousands of items, most of them counting for none).
+        rules = [
+            (rule, count)
+            for rule, count in (
+                (LATE_FEEDBACK, f.late_feedbacks),
+                (OVERDUE, int(f.overdue)),
+                (YELLOW, int(f.level == Level.YELLOW_CARD)),
+                (RED, int(f.level == Level.RED_CARD)),
+                (EARLY, int(f.early)),
+            )
+            if count
+        ]
+        weights = (
+            _unit_weights(f.units, f.co_units, factor)
+            if f.co_units or len(f.units) != 1
+            else {f.units[0]: 1.0}
+        )
+        for unit, weight in weights.items():
+            tally = tallies.get(unit)
+            if tally is None:
                 continue
-            tally = tallies[unit]
             tally[LEAD_ITEMS] += unit in f.units
-            for rule, count in rules.items():
+            for rule, count in rules:
                 tally[rule] += weight * count
     for letter_units in reminder_units:
         for unit, weight in letter_units.items():

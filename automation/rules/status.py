@@ -42,7 +42,7 @@ LIGHT_OF = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per item and refresh: not frozen, which makes it slow to build
 class Assessment:
     """What rules 1–8 say about one item as of today; None where it cannot be computed."""
 

@@ -16,8 +16,6 @@ import html
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from openpyxl.formula.translate import Translator
-
 from automation.xlsx import sheetlex
 from automation.xlsx.cellxml import attributes, column_letters, escape_text, split_ref
 
@@ -68,6 +66,8 @@ def hand_on_shared_formulas(
         if not keep:
             continue  # every cell of the group is rewritten
         heir = keep[0]
+        from openpyxl.formula.translate import Translator  # openpyxl: only for a shared formula
+
         try:
             text = Translator("=" + master.text, origin=master.ref).translate_formula(heir.ref)
         except Exception as e:  # openpyxl's tokenizer raises several kinds

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from automation.models import GeneratedSheet
-from automation.xlsx.cellxml import cell_xml, column_letters, escape_text
+from automation.xlsx.cellxml import column_letters, escape_text, value_tail
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -92,23 +92,7 @@ def worksheet_xml(
         )
         parts.append(f"<cols>{cols}</cols>")
     parts.append("<sheetData>")
-    headers = set(sheet.header_rows)
-    for r, row in enumerate(sheet.rows):
-        cells = []
-        for c, value in enumerate(row):
-            if value is None or value == "":
-                if r in headers:
-                    blank = str(style_of(True, None))
-                    cells.append(cell_xml(f"{column_letters(c + 1)}{r + 1}", None, blank).decode())
-                continue
-            fmt = None if r in headers else sheet.number_formats.get(c)
-            if fmt is None and r not in headers and isinstance(value, date):
-                fmt = "yyyy-mm-dd"
-            style = style_of(r in headers, fmt) if (fmt or r in headers) else 0
-            cells.append(
-                cell_xml(f"{column_letters(c + 1)}{r + 1}", value, str(style), date1904).decode()
-            )
-        parts.append(f'<row r="{r + 1}">{"".join(cells)}</row>')
+    parts.extend(_rows_xml(sheet, ncols, style_of, date1904))
     parts.append("</sheetData>")
     ref = _filter_range(sheet, ncols)
     if ref:
@@ -121,6 +105,49 @@ def worksheet_xml(
         parts.append(f'<drawing r:id="{drawing_rid}"/>')
     parts.append("</worksheet>")
     return "".join(parts).encode("utf-8")
+
+
+def _rows_xml(sheet: GeneratedSheet, ncols: int, style_of: StyleOf, date1904: bool) -> list[str]:
+    """Return the <row> elements of a generated sheet (tens of thousands of rows for 逾期清单).
+
+    Each value's XML and each style are worked out once: a list repeats its units, leaders,
+    levels and dates down the rows.
+    """
+    headers = set(sheet.header_rows)
+    letters = [column_letters(c + 1) for c in range(ncols)]
+    styles: dict[tuple[bool, str | None], str] = {}
+    tails: dict[tuple[type, object], str] = {}
+
+    def style(header: bool, fmt: str | None) -> str:
+        found = styles.get((header, fmt))
+        if found is None:
+            index = style_of(header, fmt) if (fmt or header) else 0
+            found = styles[header, fmt] = f' s="{index}"' if index else ""
+        return found
+
+    rows = []
+    for r, row in enumerate(sheet.rows):
+        header = r in headers
+        number = str(r + 1)
+        cells = []
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                if header:
+                    cells.append(f'<c r="{letters[c]}{number}"{style(True, None)}/>')
+                continue
+            fmt = None if header else sheet.number_formats.get(c)
+            if fmt is None and not header and isinstance(value, date):
+                fmt = "yyyy-mm-dd"
+            key = (value.__class__, value)
+            try:
+                tail = tails.get(key)
+                if tail is None:
+                    tail = tails[key] = value_tail(value, date1904).decode()
+            except TypeError:  # an unhashable value: not remembered
+                tail = value_tail(value, date1904).decode()
+            cells.append(f'<c r="{letters[c]}{number}"{style(header, fmt)}{tail}')
+        rows.append(f'<row r="{number}">{"".join(cells)}</row>')
+    return rows
 
 
 def drawing_xml(sheet: GeneratedSheet, chart_rid: str) -> bytes:

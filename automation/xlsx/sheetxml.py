@@ -5,8 +5,9 @@ any legal spelling): only the ``<row>`` elements that receive a write are rebuil
 other byte (other rows, ``<cols>``, conditional formats, validations, extLst, ...) is
 copied through unchanged, mostly as zero-copy memoryview slices. Cells are found by their
 ``r`` reference (or the position it implies), never by counting. Rows as Excel writes them
-(every cell ``<c r="..."``) take a fast path of one regex per row, which keeps a 50 000-row
-ledger at about a second (see bench/refresh.py) where a full parse would not.
+(cells ``<c r="..."``) take a fast path: the written cells are found from the row's end
+with ``bytes.rfind``, which keeps a 50 000-row ledger well under a second (see
+bench/refresh.py) where a full parse would not.
 
 Formulas: a write replaces a formula only in ``formula_columns`` (duban's computed
 columns); a formula anywhere else was typed by staff and is refused (``FormulaInTheWay``).
@@ -29,13 +30,13 @@ from automation.xlsx.cellxml import (
     attributes,
     column_letters,
     column_number,
-    columns_from_pattern,
     split_ref,
     value_tail,
 )
 from automation.xlsx.sharedformula import hand_on_shared_formulas
 
 MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's last cell, XFD1048576
+_NAME_END = frozenset(b" \t\r\n/>")  # what may follow a tag's name
 
 
 class FormulaInTheWay(Exception):
@@ -51,7 +52,7 @@ def column_styles(xml: bytes) -> dict[int, str]:
     xml = sheetlex.plain(xml)
     prefix = sheetlex.main_prefix(xml)
     col_styles: dict[int, str] = {}
-    cols = sheetlex.start_tag(prefix, b"cols").search(xml)
+    cols = sheetlex.search(sheetlex.start_tag(prefix, b"cols"), b"<" + prefix + b"cols", xml)
     if cols and not cols.group(2):
         end = sheetlex.element(xml, cols, prefix, b"cols", len(xml))
         for m in sheetlex.start_tag(prefix, b"col").finditer(xml, cols.end(), end):
@@ -208,7 +209,6 @@ class _Ctx:
         self.formula_re = re.compile(b"<" + p + rb"f(?=[\s/>])")
         self._heads: dict[tuple[int, type, str | None], tuple[bytes, bytes]] = {}
         self._tails: dict[object, bytes] = {}
-        self._from: dict[int, re.Pattern] = {}
         # A cell as Excel writes it: r first, double quotes; the attributes may hold any
         # quoted value (even one with a ">"), the content ends at the cell's own end tag.
         self._tail_cells = re.compile(
@@ -218,6 +218,7 @@ class _Ctx:
             re.S,
         )
         self._style_of_attrs: dict[bytes, str] = {}
+        self._quick_ref = re.compile(re.escape(self.cell_open) + rb' r="([A-Z]{1,3})\d')
 
     def _cell(self, row: bytes, col: int, value: Any, existing: str | None) -> bytes:
         """Return a ``<c>`` for a value; ``row`` is the row number as bytes."""
@@ -288,31 +289,36 @@ class _Ctx:
     def patch_fast(self, xml, view, start, end, row_b, cols, pending, out) -> bool:
         """Patch xml[start:end], a row body, appending pieces to ``out``; False if not possible.
 
-        One regex search finds the first cell at or right of the first written column; the
-        cells before it are passed on as a memoryview slice, untouched. Only rows whose
-        cells all start ``<c r="`` qualify (checked here, cheaply, per row).
+        The cells at or right of the first written column are found from the row's end
+        (duban's computed columns are a row's last cells), a ``bytes.rfind`` each; the
+        cells before them are passed on as one memoryview slice, untouched. Only rows whose
+        cells there all start ``<c r="`` qualify (checked here, cheaply, per row).
         """
-        cell_open = self.cell_open
-        if xml.count(cell_open, start, end) != xml.count(cell_open + b' r="', start, end):
-            return False
+        cell_open, n = self.cell_open, len(self.cell_open)
         lo = pending[0]
-        finder = self._from.get(lo)
-        if finder is None:
-            finder = self._from[lo] = re.compile(
-                re.escape(cell_open) + b' r="' + columns_from_pattern(lo)
-            )
-        m = finder.search(xml, start, end)
-        tail = m.start() if m else end
+        starts = []
+        pos = end
+        column_of = _COLUMN_OF.get
+        while (i := xml.rfind(cell_open, start, pos)) >= 0:
+            pos = i
+            if xml[i + n] not in _NAME_END:
+                continue  # <color>, <charset> of rich text
+            ref = self._quick_ref.match(xml, i)
+            if ref is None:
+                return False  # a cell without r, or spelt another way: the general path
+            letters = ref.group(1)
+            if (column_of(letters) or _column_of(letters)) < lo:
+                break
+            starts.append(i)
+        starts.reverse()
+        tail = starts[0] if starts else end
         cells = []
-        if m:
-            at = tail
-            for found in self._tail_cells.finditer(xml, tail, end):
-                if found.start() != at and xml[at : found.start()].strip():
-                    return False  # something between the cells the fast pattern does not know
-                cells.append(found.groups())
-                at = found.end()
-            if xml[at:end].strip():
-                return False
+        for k, at in enumerate(starts):
+            found = self._tail_cells.match(xml, at)
+            following = starts[k + 1] if k + 1 < len(starts) else end
+            if found is None or xml[found.end() : following].strip():
+                return False  # something between the cells the fast pattern does not know
+            cells.append(found.groups())
         append = out.append
         append(view[start:tail])
         make = self._cell

@@ -25,7 +25,7 @@ from pathlib import Path
 from lxml import etree
 
 from automation import errors
-from automation.models import GeneratedSheet, WritePlan
+from automation.models import ColumnWrites, GeneratedSheet, WritePlan
 from automation.xlsx.sharedformula import SharedFormulaStuck
 from automation.xlsx.sheetgen import chart_xml, drawing_xml, worksheet_xml
 from automation.xlsx.sheetxml import (
@@ -161,11 +161,17 @@ def _group_writes(
     plan: WritePlan, book: _Workbook, pkg: Package
 ) -> dict[str, dict[int, dict[int, object]]]:
     writes: dict[str, dict[int, dict[int, object]]] = defaultdict(lambda: defaultdict(dict))
+    planned: dict[str, int] = defaultdict(int)  # the last row a write is planned for, kept or not
+    for block in plan.columns:
+        _add_columns(writes[block.sheet], block)
+        planned[block.sheet] = max(planned[block.sheet], max(block.rows, default=0))
     for w in plan.cells:
         writes[w.sheet][w.row][w.col] = w.value
     for name, appended in plan.appends.items():
         sheet = _require(book, name)
-        last = max(last_nonempty_row(pkg.read(sheet.part)), max(writes[name], default=0))
+        last = max(
+            last_nonempty_row(pkg.read(sheet.part)), max(writes[name], default=0), planned[name]
+        )
         for offset, values in enumerate(appended, start=1):
             for col, value in enumerate(values, start=1):
                 if value is not None and value != "":
@@ -180,6 +186,16 @@ def _group_writes(
                 "请删除该表最下方或最右侧无用的内容后再试",
             )
     return writes
+
+
+def _add_columns(writes: dict[int, dict[int, object]], block: ColumnWrites) -> None:
+    """Add a block's changed cells to row -> col -> value (a kept cell is left as it is)."""
+    kept = block.kept or [frozenset()] * len(block.columns)
+    columns = list(zip(block.columns, block.values, kept, strict=True))
+    for i, row in enumerate(block.rows):
+        cells = {col: values[i] for col, values, same in columns if i not in same}
+        if cells:
+            writes[row].update(cells)
 
 
 def _require(book: _Workbook, name: str) -> _Sheet:
