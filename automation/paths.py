@@ -176,3 +176,12 @@ def _cut(name: str, max_bytes: int) -> str:
 
 def _folded(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes (hex), read in 1 MB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

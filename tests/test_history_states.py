@@ -88,10 +88,16 @@ def expected_last(items, results) -> list[ItemResult]:
     )
 
 
-def expected_levels(items, results) -> dict[str, str]:
-    # What SELECT item_id, level ... ORDER BY row gave: a later row wins for a repeated id.
-    pairs = sorted(zip(items, results, strict=True), key=lambda p: p[1].row)
-    return {(r.item_id or i.id): str(r.level) for i, r in pairs}
+def expected_levels(items, results) -> dict:
+    # What SELECT item_id, unit, level ... ORDER BY sheet, row gave: a later row wins for a
+    # repeated id, and an id on several rows (the parts of one item) is also kept per unit.
+    pairs = sorted(zip(items, results, strict=True), key=lambda p: (p[0].sheet, p[1].row))
+    ids = [r.item_id or i.id for i, r in pairs]
+    levels: dict = {k: str(r.level) for k, (_, r) in zip(ids, pairs, strict=True)}
+    for k, (i, r) in zip(ids, pairs, strict=True):
+        if ids.count(k) > 1:
+            levels[(k, i.unit or i.unit_text or "")] = str(r.level)
+    return levels
 
 
 def test_answers_equal_the_row_per_item_answers_over_many_refreshes(tmp_path):

@@ -37,6 +37,7 @@ from fixtures_office import (
     yearly_sheets,
 )
 
+from automation import history_states
 from automation.cli import cli
 from automation.evaluate import evaluate_readonly
 from automation.letters.issue import LetterRequest
@@ -506,15 +507,29 @@ def test_after_sorting_each_item_keeps_its_own_history(sorted_ledger):
     assert (found[6][7], found[4][7]) == (40, 97)
     assert second.ledger.sheets[0].columns["id"] == 8  # the 编号 column is read as such now
     with sqlite3.connect(path.parent / ".duban" / "history.sqlite") as db:
-        states = db.execute(
+        logged = db.execute(
             "SELECT refresh_id, item_id, row, level FROM item_state ORDER BY refresh_id, item_id"
         ).fetchall()
+        kept = [
+            history_states.unpack(blob)
+            for (blob,) in db.execute("SELECT states FROM refresh ORDER BY id")
+        ]
+    states = [
+        (n, item_id, row, level)
+        for n, columns in enumerate(kept, start=1)
+        for item_id, row, level in sorted(
+            zip(columns["item_id"], columns["row"], columns["level"], strict=True)
+        )
+    ]
     assert states == [
         (1, "DB-2026-001", 3, "黄牌"), (1, "DB-2026-002", 4, ""), (1, "DB-2026-003", 5, "催办"),
         (1, "DB-2026-004", 6, "提醒"), (1, "DB-2026-005", 7, ""),
         (2, "DB-2026-001", 5, "黄牌"), (2, "DB-2026-002", 6, ""), (2, "DB-2026-003", 3, "催办"),
         (2, "DB-2026-004", 4, "提醒"), (2, "DB-2026-005", 7, ""),
     ]  # fmt: skip
+    # item_state logs the first refresh whole, then only the items whose row held another item
+    # before (E stayed on row 7 with the same standing).
+    assert logged == states[:-1]
 
 
 # --- the parts of one item across refreshes: letters, levels and scores per unit -------------

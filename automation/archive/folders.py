@@ -6,7 +6,6 @@ gets ``（2）`` before its extension; a folder that cannot be renamed keeps its
 
 from __future__ import annotations
 
-import hashlib
 import html
 import os
 import re
@@ -19,7 +18,7 @@ from urllib.parse import quote
 
 from openpyxl.utils.cell import get_column_letter
 
-from automation import schema
+from automation import paths, schema
 from automation.archive import naming
 from automation.archive.register import FiledDoc
 from automation.models import Item, Ledger, Problem
@@ -150,15 +149,7 @@ def same_file(a: Path, b: Path) -> bool:
     """Tell whether two files have the same content."""
     if a.stat().st_size != b.stat().st_size:
         return False
-    return _sha256(a) == _sha256(b)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return paths.file_sha256(a) == paths.file_sha256(b)
 
 
 def copy_into(folder: Path, source: Path) -> str:

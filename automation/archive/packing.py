@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from automation import paths
 from automation.errors import WriteFailed
 from automation.models import Item
 
@@ -31,14 +32,6 @@ class Packed:
     target: Path
     files: int
     removed: bool
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def manifest_text(
@@ -67,7 +60,7 @@ def pack(folder: Path, target: Path, item: Item, today: date) -> Packed:
     files = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = f"{folder.name}/{path.relative_to(folder).as_posix()}"
-        files.append((name, path.stat().st_size, _sha256(path), path))
+        files.append((name, path.stat().st_size, paths.file_sha256(path), path))
     listed = [(name, size, digest) for name, size, digest, _ in files]
     sums = "".join(f"{digest}  {name}\n" for name, _, digest in listed)
     tmp = target.with_name(f".{target.name}.tmp")

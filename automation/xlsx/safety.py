@@ -8,7 +8,6 @@ or leaves it exactly as it was. Every refusal is a ``DubanError`` with a Chinese
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import re
 import secrets
@@ -43,17 +42,14 @@ def fingerprint(path: Path) -> Fingerprint:
     path = Path(path)
     try:
         st = path.stat()
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
+        digest = paths.file_sha256(path)
     except FileNotFoundError as e:
         raise errors.LedgerUnreadable(
             "找不到工作簿", "请检查文件路径是否正确", path=str(path)
         ) from e
     except OSError as e:
         raise _write_error(e, path, "读取") from e
-    return Fingerprint(st.st_size, st.st_mtime_ns, digest.hexdigest())
+    return Fingerprint(st.st_size, st.st_mtime_ns, digest)
 
 
 def lock_files(path: Path) -> list[tuple[Path, str]]:
