@@ -16,13 +16,12 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-from openpyxl.utils.cell import get_column_letter
-
 from automation import paths, schema
 from automation.archive import naming
 from automation.archive.register import FiledDoc
 from automation.models import Item, Ledger, Problem
 from automation.schema import DocKind
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 # 佐证材料 is free text: a part is taken for a file only when it looks like one (a folder
 # separator, or an extension such as .jpg), so "现场照片" stays a description.

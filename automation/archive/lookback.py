@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from openpyxl.utils.cell import get_column_letter
-
 from automation import schema
 from automation.archive.accountability import distinct, nth_workday_after
 from automation.models import GeneratedSheet, Item, ItemResult, Ledger, Lookback, Outcome, Problem
@@ -25,6 +23,7 @@ from automation.rules.status import LIGHT_OF
 from automation.rules.workdays import WorkCalendar
 from automation.schema import DONE_STATUSES, Status, Verdict
 from automation.settings import Settings
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 DATE = "yyyy-mm-dd"
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from automation.feedback.forms import (
@@ -30,6 +29,7 @@ from automation.feedback.forms import (
 )
 from automation.ledger.normalize import clean, header_key, parse_date, parse_progress
 from automation.models import Problem
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a form of a few hundred items is well under 1 MB
 MAX_UNZIPPED_BYTES = 20 * 1024 * 1024

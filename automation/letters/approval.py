@@ -16,8 +16,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from openpyxl.utils.cell import get_column_letter
-
 from automation import paths, schema
 from automation.evaluate import Evaluation
 from automation.history import DraftRecord, History
@@ -26,6 +24,7 @@ from automation.letters import selection as letters
 from automation.models import CellWrite, Ledger, Letter, Problem, SheetLayout
 from automation.rules.workdays import WorkCalendar
 from automation.schema import LetterState, LetterType
+from automation.xlsx.cellxml import column_letters as get_column_letter
 
 _REVIEW_KEYS = ("state", "reviewer", "reviewed_on")
 

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import jinja2
 import markupsafe
-from docxtpl import DocxTemplate
 
 from automation import paths
 from automation.errors import TemplateError, WriteFailed
@@ -81,6 +80,8 @@ class LetterTemplate:
     """One .docx template, read and compiled once; ``render`` makes one letter's bytes."""
 
     def __init__(self, path: Path):
+        from docxtpl import DocxTemplate  # python-docx and lxml: only when a letter is written
+
         self.path = Path(path)
         self._env = jinja2.Environment(
             undefined=jinja2.StrictUndefined, autoescape=True, finalize=_representable
