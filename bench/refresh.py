@@ -145,10 +145,16 @@ def _child(kind: str, path: str, n: str, stamp: str) -> None:
 # --- measuring one process -------------------------------------------------------------------
 
 
+# Processes run as on an office PC, where pip compiled duban's bytecode at install: a
+# PYTHONDONTWRITEBYTECODE inherited from a CI or sandbox shell would make every run compile
+# every module again and time that instead.
+RUN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
     """Run a command to its exit; return (wall seconds, peak RSS in MB) from its own accounting."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env or RUN_ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
@@ -264,7 +270,7 @@ def bench_office(runs: int, tmp: Path) -> None:
     cli = [str(duban)] if duban.exists() else [sys.executable, "-m", "automation"]
     today = ["--today", OFFICE_TODAY.isoformat()]
     stamp = f"{OFFICE_TODAY.isoformat()} 08:30"
-    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
+    env = {**RUN_ENV, "XLWINGS_LICENSE_KEY": "noncommercial"}
     work = tmp / "office"
     ledger = work / prepared.name
 
@@ -282,7 +288,7 @@ def bench_office(runs: int, tmp: Path) -> None:
     print(f"{'office run (process start to exit)':<36} {'seconds':>8} {'peak MB':>8}  target")
     for label, cmd, target in commands:
         results = []
-        for i in range(runs + 1):  # the first run warms the file cache and is not counted
+        for i in range(runs + 1):  # the first run warms the file and bytecode caches, not counted
             fresh()
             result = measure(cmd(), env)
             if i:
