@@ -46,8 +46,8 @@ from gbt9704 import (  # noqa: E402  (a sibling script, not a package)
 KAI_FONT = "楷体_GB2312"  # second-level headings and the 签发人's name (GB/T 9704 §7.2.3)
 
 
-def letterhead(doc) -> None:
-    """Add the 版头: issuing office in red, the 文号, and the red rule 4 mm under it."""
+def _office_mark(doc) -> None:
+    """Add the 发文机关标志 (the issuing office in red, centred) and the blank line under it."""
     para(
         doc,
         "{{ office }}",
@@ -58,6 +58,11 @@ def letterhead(doc) -> None:
         color=RED,
     )
     para(doc)
+
+
+def letterhead(doc) -> None:
+    """Add the 版头: issuing office in red, the 文号, and the red rule 4 mm under it."""
+    _office_mark(doc)
     p = para(doc, "{{ doc_no }}", align=WD_ALIGN_PARAGRAPH.CENTER)
     border(p, "bottom", size=18, color="E60012", space=11)
     para(doc)
@@ -66,16 +71,7 @@ def letterhead(doc) -> None:
 def letterhead_upward(doc) -> None:
     """Add the 版头 of a 上行文 (GB/T 9704 §7.2.3): 文号 one 字 from the left, 签发人 one 字
     from the right on the same line (签发人 in 仿宋, the name in 楷体), then the red rule."""
-    para(
-        doc,
-        "{{ office }}",
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        line=Pt(60),
-        font=TITLE_FONT,
-        size=Pt(32),
-        color=RED,
-    )
-    para(doc)
+    _office_mark(doc)
     p = para(doc, "{{ doc_no }}")
     p.paragraph_format.left_indent = CHAR
     right_tab(p, TEXT_W - CHAR)

@@ -1,44 +1,19 @@
 """A non-editable install (what a Windows office gets from `pip install .`) carries templates and macros."""
 
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+from test_offline_installers import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wheel_carries_templates_and_macros_and_the_installed_code_finds_them(tmp_path):
-    # Build from a clean copy: setuptools reuses an in-tree build/ folder, whose stale modules
-    # would otherwise end up in the wheel.
-    source = tmp_path / "source"
-    skip = (
-        ".git",
-        ".venv",
-        "build",
-        "dist",
-        "demo",
-        "*.egg-info",
-        "__pycache__",
-        ".*_cache",
-        ".hypothesis",
-    )
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*skip))
-    dist = tmp_path / "dist"
-    pip_wheel = [
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "-q",
-        "--no-deps",
-        "-w",
-        str(dist),
-        str(source),
-    ]
-    subprocess.run(pip_wheel, check=True, capture_output=True)
-    wheel = next(dist.glob("duban-*.whl"))
+    # The offline bundle's own builder: it builds from a clean copy of the source, as
+    # setuptools reuses an in-tree build/ folder whose stale modules would end in the wheel.
+    wheel = load_script(ROOT / "scripts" / "build_offline.py").build_duban_wheel(tmp_path / "dist")
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {
         f"automation/templates/{p.name}" for p in (ROOT / "templates").iterdir() if p.is_file()
