@@ -466,6 +466,25 @@ def row_values(path: Path, sheet: str, row: int) -> list[object]:
     return [c.value for c in openpyxl.load_workbook(path)[sheet][row]]
 
 
+def sheet_rows(path: Path, name: str) -> list[list[object]]:
+    """Return a sheet's cells as openpyxl reads them, dates as dates."""
+    ws = openpyxl.load_workbook(path)[name]
+    return [[c.value.date() if isinstance(c.value, datetime) else c.value for c in row]
+            for row in ws.iter_rows()]  # fmt: skip
+
+
+def block(rows: list[list[object]], title: str) -> dict[str, list[object]]:
+    """Return the rows of one 统计汇总 block (under the header row starting with ``title``), by first cell."""
+    start = next(i for i, r in enumerate(rows) if r[0] == title) + 1
+    out = {}
+    for r in rows[start:]:
+        if r[0] is None:
+            break
+        if not r[0].startswith("注："):
+            out[r[0]] = r[1:]
+    return out
+
+
 def rows_by_header(path: Path, sheet: str, header_row: int) -> dict[int, dict[str, object]]:
     """Return sheet row -> {header: value} under ``header_row`` (formulas as their cached
     values, dates as dates), as openpyxl reads them."""

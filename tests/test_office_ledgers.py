@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from conftest import SOFFICE
 from fixtures_office import (
     UNIT_HEADERS,
+    block,
     changes_outside,
     row_values,
     rows_by_header,
@@ -34,6 +35,7 @@ from fixtures_office import (
     sheet_a,
     sheet_b,
     sheet_c,
+    sheet_rows,
     write_workbook,
 )
 
@@ -353,28 +355,8 @@ def test_check_prints_how_it_read_the_ledger(saved, sheet):
 # --- the generated sheets -----------------------------------------------------------------
 
 
-def generated(path: Path, name: str) -> list[list[object]]:
-    from openpyxl import load_workbook
-
-    ws = load_workbook(path)[name]
-    return [[c.value.date() if isinstance(c.value, datetime) else c.value for c in row]
-            for row in ws.iter_rows()]  # fmt: skip
-
-
-def block(rows: list[list[object]], title: str) -> dict[str, list[object]]:
-    """Return the rows of one 统计汇总 block (under the header row starting with ``title``)."""
-    start = next(i for i, r in enumerate(rows) if r[0] == title) + 1
-    out = {}
-    for r in rows[start:]:
-        if r[0] is None:
-            break
-        if not r[0].startswith("注："):
-            out[r[0]] = r[1:]
-    return out
-
-
 def test_summary_counts_words_statuses_and_leaves_unknown_on_time_out(refreshed):
-    rows = generated(refreshed["重点工作台账"].after, "统计汇总")
+    rows = sheet_rows(refreshed["重点工作台账"].after, "统计汇总")
     units = block(rows, "责任单位")
     # 合计: 14 items, 11 open (the two unreadable deadlines included), 3 done of 14 counted;
     # no 办结日期 column, so 按期办结率 is blank and the note says why; 逾期 2 (1, 14), 临期 1
@@ -406,7 +388,7 @@ def test_summary_counts_words_statuses_and_leaves_unknown_on_time_out(refreshed)
 
 
 def test_lists_name_the_overdue_and_the_due_soon_with_contacts(refreshed):
-    overdue = generated(refreshed["重点工作台账"].after, "逾期清单")
+    overdue = sheet_rows(refreshed["重点工作台账"].after, "逾期清单")
     assert overdue[1:] == [
         # most overdue first (§10.4); 办结时限 is the date duban settled on
         ["DB-2026-014", "完成中小学校舍维修", "县教育局", "赵建华", D(8, 31), 32, "红牌", 0,
@@ -414,7 +396,7 @@ def test_lists_name_the_overdue_and_the_due_soon_with_contacts(refreshed):
         ["DB-2026-001", "完成城区老旧小区改造12个", "县住建局", "王志远", D(9, 30), 10,
          "限期整改", 0, "李明", "0370-6001001", None],
     ]  # fmt: skip
-    soon = generated(refreshed["重点工作台账"].after, "临期清单")
+    soon = sheet_rows(refreshed["重点工作台账"].after, "临期清单")
     assert soon[1:] == [
         ["DB-2026-005", "增设城区学校周边交通标志", "县交通运输局", "赵建华", D(10, 20), 0,
          None, "钱进", "0370-6001003", None],
@@ -423,8 +405,8 @@ def test_lists_name_the_overdue_and_the_due_soon_with_contacts(refreshed):
 
 def test_a_sheet_named_for_a_category_gives_it_when_nothing_else_does(refreshed):
     # 领导批示 has no 来源 column: its title "XX县2026年领导批示件办理台账" names the category.
-    rows = generated(refreshed["领导批示"].after, "统计汇总")
+    rows = sheet_rows(refreshed["领导批示"].after, "统计汇总")
     assert {name: r[0] for name, r in block(rows, "事项类别").items()} == {"领导批示": 10}
     # 会议议定 reads its 纪要位置 column as 来源: all 会议议定.
-    rows = generated(refreshed["会议议定事项"].after, "统计汇总")
+    rows = sheet_rows(refreshed["会议议定事项"].after, "统计汇总")
     assert {name: r[0] for name, r in block(rows, "事项类别").items()} == {"会议议定": 9}

@@ -26,12 +26,14 @@ from conftest import SOFFICE
 from fixtures_office import (
     GENERATED,
     Package,
+    block,
     category_sheets,
     changes_outside,
     printed_sheet,
     row_values,
     rows_by_header,
     save_with_libreoffice,
+    sheet_rows,
     unnumbered_sheet,
     write_workbook,
     yearly_sheets,
@@ -122,24 +124,6 @@ def check(path: Path, *options: str):
     return CliRunner().invoke(
         cli, ["check", str(path), "--today", TODAY.isoformat(), *options], env=WIDE
     )
-
-
-def sheet_rows(path: Path, name: str) -> list[list[object]]:
-    ws = openpyxl.load_workbook(path)[name]
-    return [[c.value.date() if isinstance(c.value, datetime) else c.value for c in row]
-            for row in ws.iter_rows()]  # fmt: skip
-
-
-def block(rows: list[list[object]], title: str) -> dict[str, list[object]]:
-    """Return the rows of one 统计汇总 block, by their first cell."""
-    start = next(i for i, r in enumerate(rows) if r[0] == title) + 1
-    out = {}
-    for r in rows[start:]:
-        if r[0] is None:
-            break
-        if not r[0].startswith("注："):
-            out[r[0]] = r[1:]
-    return out
 
 
 def written_columns(path: Path, sheet: str) -> set[int]:
