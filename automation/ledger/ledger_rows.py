@@ -176,12 +176,9 @@ def _merged(groups: list[list[Item]]) -> list[list[Item]]:
     return joined
 
 
-def _co_text(values: dict[str, object], fields: _Fields | None = None) -> str:
+def _co_text(values: dict[str, object], fields: _Fields) -> str:
     """Return the 配合单位 cells of a row as one list (a second unit column joins the first)."""
-    if fields is None:
-        parts = (text(values.get(k, "")) for k in ("co_units", "co_units2"))
-    else:
-        parts = (_text(values[k]) for k in fields.co)
+    parts = (_text(values[k]) for k in fields.co)
     return "、".join(p for p in parts if p)
 
 
@@ -329,13 +326,13 @@ def _date(key: str, raw: object, today: date, report: Callable) -> date | None:
 
 
 def _deadline(
-    item: Item, raw: object, context: SheetContext, report: Callable, fields: _Fields | None = None
+    item: Item, raw: object, context: SheetContext, report: Callable, fields: _Fields
 ) -> None:
     """Read 办结时限 (a date or the words of docs/deadlines.md); refuse what is not clear."""
     if _blank(raw):
         return
     # A plain date in range reads the same whatever the row (no year to guess, no stages).
-    if fields is not None and raw.__class__ is date and YEAR_MIN <= raw.year <= YEAR_MAX:
+    if raw.__class__ is date and YEAR_MIN <= raw.year <= YEAR_MAX:
         known = fields.dated.get(raw)
         if known is None:
             known = fields.dated[raw] = (
